@@ -1,0 +1,44 @@
+import type { HostTensor, OipDatatype } from '../protocol/tensor';
+
+/** Name, datatype and shape (-1 for a variable dimension) of one model input or output. */
+export interface TensorSignature {
+  readonly name: string;
+  readonly datatype: OipDatatype;
+  readonly shape: readonly number[];
+}
+
+/** What a backend needs to create a session for one model. */
+export interface ModelLoadRequest {
+  readonly name: string;
+  readonly version: string;
+  /** Absolute path of the model artifact (an .onnx file for the onnx backends). */
+  readonly path: string;
+  /** The model file's bytes when the caller already read them (e.g. to verify the hash), so they are not read twice. */
+  readonly bytes?: Uint8Array;
+  readonly inputs: readonly TensorSignature[];
+  readonly outputs: readonly TensorSignature[];
+}
+
+/** One loaded model. `run` takes named inputs and returns the requested outputs (all when `outputNames` is omitted). */
+export interface BackendSession {
+  /** Signatures as the backend reads them from the artifact: the registry checks the manifest against these. */
+  readonly inputs: readonly TensorSignature[];
+  readonly outputs: readonly TensorSignature[];
+  run(inputs: readonly HostTensor[], outputNames?: readonly string[]): Promise<HostTensor[]>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The one backend contract (as onnxruntime-common does it): `wasm` (onnxruntime-web),
+ * `native` (onnxruntime-node), `kernel` (our WASM kernels) and `remote` (an Open Inference
+ * Protocol client) implement it. Created once per process, at cold start.
+ */
+export interface InferenceBackend {
+  /** The route name reported to callers and metrics, e.g. `local-wasm`. */
+  readonly route: string;
+  /** Platforms (manifest `platform` values) this backend can run, e.g. `onnx_onnxv1`. */
+  readonly platforms: readonly string[];
+  init(): Promise<void>;
+  load(model: ModelLoadRequest): Promise<BackendSession>;
+  dispose(): Promise<void>;
+}
