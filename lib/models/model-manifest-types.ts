@@ -18,6 +18,8 @@ export interface ManifestModel {
   readonly outputs: readonly TensorSignature[];
   /** Largest first dimension accepted in one request (0: the model has no batch dimension). */
   readonly maxBatchSize: number;
+  /** Served when HOTPATH_MODELS is `default` (the benchmark-only models are not). */
+  readonly serveByDefault: boolean;
   readonly description?: string;
   /** Where the artifact came from and under what license. */
   readonly source?: { readonly origin: string; readonly license: string };
