@@ -27,6 +27,11 @@ export interface ManifestModel {
   readonly labels?: Readonly<Record<string, readonly string[]>>;
   /** Inputs whose values must be finite (NaN/Infinity refused with the element's index). Default: every float input. */
   readonly finiteInputs?: readonly string[];
+  /**
+   * Constant fill per input for the INIT warm-up run (default 0); variable dims warm up as 1
+   * for the first dim and 32 elsewhere. E.g. Silero VAD needs `sr` = 16000.
+   */
+  readonly warmupFill?: Readonly<Record<string, number>>;
   /** Routing hints for the router (e.g. batch size above which the GPU tier pays). */
   readonly routing?: { readonly preferRemoteAboveBatch?: number };
   /** Free-form facts the build measured (training accuracy, parameter count, ...). */
