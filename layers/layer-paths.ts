@@ -1,0 +1,17 @@
+import { join, resolve } from 'node:path';
+
+/** The repository root (this file lives in `layers/`). */
+export const REPO_ROOT = resolve(__dirname, '..');
+
+/** What the models layer zips: Lambda mounts it at /opt, so `models/` becomes `/opt/models`. */
+export const MODELS_LAYER_DIR = join(REPO_ROOT, 'layers', 'models', 'build');
+/** `manifest.json` and `<name>/<version>/<file>` live here (HOTPATH_MODELS_DIR's local default). */
+export const MODELS_DIR = join(MODELS_LAYER_DIR, 'models');
+
+/** What the runtime layer zips: `nodejs/node_modules/` is on Lambda's NODE_PATH as `/opt/nodejs/node_modules`. */
+export const RUNTIME_LAYER_DIR = join(REPO_ROOT, 'layers', 'onnxruntime-web', 'build');
+/** The onnxruntime-web package folder inside the runtime layer (HOTPATH_ORT_WEB_DIR's local default). */
+export const RUNTIME_ORT_WEB_DIR = join(RUNTIME_LAYER_DIR, 'nodejs', 'node_modules', 'onnxruntime-web');
+
+/** Build bookkeeping that must not ship in a layer (fingerprints of generated artifacts). */
+export const LAYER_BUILD_CACHE_DIR = join(REPO_ROOT, 'layers', '.build-cache');
