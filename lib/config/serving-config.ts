@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors/hotpath-error';
+
+export type OnnxBackendName = 'wasm' | 'native';
+
+/** Everything the serving path reads from the environment, typed and validated once at INIT. */
+export interface ServingConfig {
+  readonly modelsDir: string;
+  /** `default`, `*`, or explicit model names. */
+  readonly models: 'default' | '*' | readonly string[];
+  readonly onnxBackend: OnnxBackendName;
+  readonly wasmThreads: number;
+  /** onnxruntime-web package folder, or undefined to resolve it from node_modules. */
+  readonly ortWebDir: string | undefined;
+  readonly maxBodyBytes: number;
+  readonly apiKey: string | undefined;
+  readonly warmup: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LAMBDA_MODELS_DIR = '/opt/models';
+const LAMBDA_ORT_WEB_DIR = '/opt/nodejs/node_modules/onnxruntime-web';
+/** Lambda gives one full vCPU per 1,769 MB of memory, up to 6 vCPUs at 10,240 MB. */
+const MB_PER_VCPU = 1769;
+const MAX_LAMBDA_VCPUS = 6;
+
+/**
+ * Reads the HOTPATH_* variables (documented in lib/config/ENV.md). Order: explicit
+ * override, then environment variable, then default. A bad value throws a ConfigError that
+ * names the variable, which fails the cold start loudly instead of serving wrongly.
+ *
+ * @example
+ * const config = loadServingConfig(process.env);
+ */
+export function loadServingConfig(env: Env = process.env, overrides: Partial<ServingConfig> = {}): ServingConfig {
+  return {
+    modelsDir: overrides.modelsDir ?? readModelsDir(env),
+    models: overrides.models ?? readModelSelection(env),
+    onnxBackend: overrides.onnxBackend ?? readEnum(env, 'HOTPATH_BACKEND', ['wasm', 'native'], 'wasm'),
+    wasmThreads: overrides.wasmThreads ?? readInteger(env, 'HOTPATH_WASM_THREADS', 1, 64, defaultWasmThreads(env)),
+    ortWebDir: overrides.ortWebDir ?? readOrtWebDir(env),
+    maxBodyBytes: overrides.maxBodyBytes ?? readInteger(env, 'HOTPATH_MAX_BODY_BYTES', 1024, 256 * 1024 * 1024, 6 * 1024 * 1024),
+    apiKey: overrides.apiKey ?? (nonEmpty(env.HOTPATH_API_KEY) ? env.HOTPATH_API_KEY : undefined),
+    warmup: overrides.warmup ?? readBoolean(env, 'HOTPATH_WARMUP', true),
+  };
+}
+
+/** The vCPUs Lambda gives the configured memory size; off Lambda, the cores this process may use. */
+function defaultWasmThreads(env: Env): number {
+  const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  if (Number.isFinite(memoryMb) && memoryMb > 0) {
+    return Math.min(MAX_LAMBDA_VCPUS, Math.max(1, Math.floor(memoryMb / MB_PER_VCPU)));
+  }
+  return Math.max(1, availableParallelism());
+}
+
+function readModelsDir(env: Env): string {
+  if (nonEmpty(env.HOTPATH_MODELS_DIR)) return resolve(env.HOTPATH_MODELS_DIR);
+  if (existsSync(LAMBDA_MODELS_DIR)) return LAMBDA_MODELS_DIR;
+  return resolve(repoRoot(), 'layers/models/build/models');
+}
+
+function readOrtWebDir(env: Env): string | undefined {
+  if (nonEmpty(env.HOTPATH_ORT_WEB_DIR)) {
+    const dir = resolve(env.HOTPATH_ORT_WEB_DIR);
+    if (!existsSync(dir)) throw new ConfigError(`HOTPATH_ORT_WEB_DIR: folder '${dir}' does not exist`);
+    return dir;
+  }
+  return existsSync(LAMBDA_ORT_WEB_DIR) ? LAMBDA_ORT_WEB_DIR : undefined;
+}
+
+function readModelSelection(env: Env): ServingConfig['models'] {
+  const raw = env.HOTPATH_MODELS?.trim();
+  if (!raw || raw === 'default') return 'default';
+  if (raw === '*') return '*';
+  const names = raw.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  const bad = names.find((n) => !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n));
+  if (bad !== undefined || names.length === 0) {
+    throw new ConfigError(`HOTPATH_MODELS: '${raw}' is not 'default', '*' or a comma-separated list of model names`);
+  }
+  return names;
+}
+
+function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name}: '${raw}' is not one of ${allowed.join(', ')}`);
+  }
+  return raw as T;
+}
+
+function readInteger(env: Env, name: string, min: number, max: number, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}: '${raw}' is not an integer between ${min} and ${max}`);
+  }
+  return value;
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name}: '${env[name]}' is not true or false`);
+}
+
+function nonEmpty(value: string | undefined): value is string {
+  return value !== undefined && value.trim().length > 0;
+}
+
+/** Off Lambda the models are found relative to the working directory (the repo root for npm scripts). */
+function repoRoot(): string {
+  return process.cwd();
+}

@@ -1,0 +1,140 @@
+import { timingSafeEqual } from 'node:crypto';
+import { MethodNotAllowedError, NotFoundError, UnauthorizedError, UnsupportedMediaTypeError } from '../errors/hotpath-error';
+import type { RegisteredModel } from '../models/model-registry';
+import { runInference, type InferResult } from '../serving/infer-service';
+import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServingRuntime } from '../serving/serving-runtime';
+import type { StageTimings } from '../telemetry/stage-timings';
+import { jsonResponse, type HttpRequest, type HttpResponse } from './http-types';
+
+/** What the router hands back: the answer, plus what was inferred for metrics (infer routes only). */
+export interface RoutedResponse {
+  readonly response: HttpResponse;
+  readonly inference?: InferResult;
+}
+
+type Route =
+  | { kind: 'server' | 'live' | 'ready' | 'models' }
+  | { kind: 'model' | 'model-ready' | 'infer'; model: string; version?: string };
+
+/**
+ * The Open Inference Protocol (KServe v2 REST) routes, transport-neutral: API Gateway,
+ * a Function URL and the tests all call this. Errors are thrown as HotpathErrors; the error
+ * middleware turns them into answers.
+ */
+export async function routeOipRequest(runtime: ServingRuntime, request: HttpRequest, timings: StageTimings): Promise<RoutedResponse> {
+  checkApiKey(runtime.config.apiKey, request.headers['x-api-key']);
+  const route = matchRoute(request.path);
+  const method = request.method.toUpperCase();
+  const expected = route.kind === 'infer' ? 'POST' : 'GET';
+  if (method !== expected && !(expected === 'GET' && method === 'HEAD')) {
+    throw new MethodNotAllowedError(method, request.path, [expected]);
+  }
+  const { registry } = runtime;
+  switch (route.kind) {
+    case 'server':
+      return { response: jsonResponse(200, { name: SERVER_NAME, version: SERVER_VERSION, extensions: SERVER_EXTENSIONS }) };
+    case 'live':
+      return { response: jsonResponse(200, { live: true }) };
+    case 'ready': {
+      const notReady = registry.entries.filter((e) => e.selected && !e.state.ready).map((e) => `${e.manifest.name}@${e.manifest.version}`);
+      return notReady.length === 0
+        ? { response: jsonResponse(200, { ready: true }) }
+        : { response: jsonResponse(400, { ready: false, error: `models not ready: ${notReady.join(', ')}` }) };
+    }
+    case 'models':
+      return { response: jsonResponse(200, { models: registry.entries.map(modelIndexEntry) }) };
+    case 'model': {
+      const entry = registry.find(route.model, route.version);
+      return { response: jsonResponse(200, modelMetadata(entry, registry.versionsOf(route.model))) };
+    }
+    case 'model-ready': {
+      const entry = registry.find(route.model, route.version);
+      const body = { name: entry.manifest.name, version: entry.manifest.version, ready: entry.state.ready };
+      return entry.state.ready
+        ? { response: jsonResponse(200, body) }
+        : { response: jsonResponse(400, { ...body, error: entry.state.reason }) };
+    }
+    case 'infer': {
+      checkInferContentType(request.headers);
+      const inference = await runInference(runtime.registry, { modelName: route.model, version: route.version, body: request.body, headers: request.headers }, timings);
+      const { encoded } = inference;
+      const headers: Record<string, string> = { 'content-type': encoded.contentType, 'x-hotpath-route': inference.route };
+      if (encoded.inferenceHeaderContentLength !== undefined) headers['inference-header-content-length'] = String(encoded.inferenceHeaderContentLength);
+      return { response: { status: 200, headers, body: encoded.contentType === 'application/json' ? encoded.body.toString('utf8') : encoded.body }, inference };
+    }
+  }
+}
+
+function matchRoute(path: string): Route {
+  const parts = path.replace(/\/+$/, '').split('/').filter((p) => p.length > 0).map(safeDecode);
+  if (parts[0] === 'v2') {
+    if (parts.length === 1) return { kind: 'server' };
+    if (parts.length === 3 && parts[1] === 'health' && (parts[2] === 'live' || parts[2] === 'ready')) return { kind: parts[2] };
+    if (parts[1] === 'models') {
+      if (parts.length === 2) return { kind: 'models' };
+      const model = parts[2]!;
+      let rest = parts.slice(3);
+      let version: string | undefined;
+      if (rest[0] === 'versions' && rest.length >= 2) {
+        version = rest[1];
+        rest = rest.slice(2);
+      }
+      if (rest.length === 0) return { kind: 'model', model, version };
+      if (rest.length === 1 && rest[0] === 'ready') return { kind: 'model-ready', model, version };
+      if (rest.length === 1 && rest[0] === 'infer') return { kind: 'infer', model, version };
+    }
+  }
+  throw new NotFoundError(`no route ${path}; the API is the Open Inference Protocol under /v2 (GET /v2/models lists the models)`);
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function checkApiKey(expected: string | undefined, given: string | undefined): void {
+  if (expected === undefined) return;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given ?? '');
+  if (a.byteLength !== b.byteLength || !timingSafeEqual(a, b)) {
+    throw new UnauthorizedError(given === undefined ? 'this server requires an API key: send it in the x-api-key header' : 'the x-api-key header does not match this server\'s API key');
+  }
+}
+
+function checkInferContentType(headers: HttpRequest['headers']): void {
+  const contentType = headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (contentType === undefined || contentType === '' || contentType === 'application/json') return;
+  if (contentType === 'application/octet-stream' && headers['inference-header-content-length'] !== undefined) return;
+  throw new UnsupportedMediaTypeError(contentType);
+}
+
+function modelIndexEntry(entry: RegisteredModel) {
+  return {
+    name: entry.manifest.name,
+    version: entry.manifest.version,
+    platform: entry.manifest.platform,
+    state: entry.state.ready ? 'READY' : 'UNAVAILABLE',
+    ...(entry.state.ready ? {} : { reason: entry.state.reason }),
+  };
+}
+
+function modelMetadata(entry: RegisteredModel, versions: string[]) {
+  const m = entry.manifest;
+  return {
+    name: m.name,
+    versions,
+    platform: m.platform,
+    inputs: m.inputs,
+    outputs: m.outputs,
+    parameters: {
+      version: m.version,
+      max_batch_size: m.maxBatchSize,
+      ...(m.labels ? { labels: m.labels } : {}),
+      ...(m.description ? { description: m.description } : {}),
+      ...(entry.state.ready ? { route: entry.state.backend.route } : {}),
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { TensorSignature } from '../backends/inference-backend';
+import { InvalidRequestError } from '../errors/hotpath-error';
+import { isFloatDatatype, halfBitsToFloat32 } from './datatypes';
+import type { RequestedOutput } from './infer-request-decoder';
+import type { HostTensor } from './tensor';
+
+/** What the validator needs to know about a model. */
+export interface ModelSignature {
+  readonly name: string;
+  readonly inputs: readonly TensorSignature[];
+  readonly outputs: readonly TensorSignature[];
+  readonly maxBatchSize: number;
+  /** Inputs that must hold finite values; undefined: every float input. */
+  readonly finiteInputs?: readonly string[];
+}
+
+/**
+ * Checks decoded inputs against the model's signature: names, required inputs, datatype,
+ * rank and fixed dimensions, batch size, and finiteness where the model requires it.
+ * Every message names the input and says what the model expects.
+ */
+export function validateInferInputs(model: ModelSignature, inputs: readonly HostTensor[]): void {
+  const byName = new Map(model.inputs.map((s) => [s.name, s]));
+  for (const tensor of inputs) {
+    const signature = byName.get(tensor.name);
+    if (!signature) {
+      throw new InvalidRequestError(
+        `model '${model.name}' has no input '${tensor.name}'; its inputs are: ${model.inputs.map((s) => s.name).join(', ')}`,
+      );
+    }
+    checkDatatype(model, signature, tensor);
+    checkShape(model, signature, tensor);
+    if (isFloatDatatype(tensor.datatype) && (model.finiteInputs ?? model.inputs.map((s) => s.name)).includes(tensor.name)) {
+      checkFinite(tensor);
+    }
+  }
+  const given = new Set(inputs.map((t) => t.name));
+  const missing = model.inputs.filter((s) => !given.has(s.name));
+  if (missing.length > 0) {
+    throw new InvalidRequestError(
+      `model '${model.name}' needs input${missing.length > 1 ? 's' : ''} ${missing.map((s) => `'${s.name}' (${s.datatype} ${JSON.stringify(s.shape)})`).join(', ')}`,
+    );
+  }
+}
+
+/** Checks requested output names; returns the names to compute (every output when none was asked for). */
+export function resolveRequestedOutputs(model: ModelSignature, requested: readonly RequestedOutput[] | undefined): string[] {
+  if (requested === undefined || requested.length === 0) return model.outputs.map((s) => s.name);
+  const known = new Set(model.outputs.map((s) => s.name));
+  for (const output of requested) {
+    if (!known.has(output.name)) {
+      throw new InvalidRequestError(
+        `model '${model.name}' has no output '${output.name}'; its outputs are: ${[...known].join(', ')}`,
+      );
+    }
+  }
+  return requested.map((o) => o.name);
+}
+
+function checkDatatype(model: ModelSignature, signature: TensorSignature, tensor: HostTensor): void {
+  if (tensor.datatype === signature.datatype) return;
+  const hint = tensor.datatype === 'BYTES' ? `; model '${model.name}' takes numeric tensors, not BYTES` : '';
+  throw new InvalidRequestError(
+    `input '${tensor.name}': expected datatype ${signature.datatype}, got ${tensor.datatype}${hint}`,
+  );
+}
+
+function checkShape(model: ModelSignature, signature: TensorSignature, tensor: HostTensor): void {
+  const expected = signature.shape;
+  const got = tensor.shape;
+  const matches = expected.length === got.length && expected.every((d, i) => d === -1 || d === got[i]);
+  if (!matches) {
+    throw new InvalidRequestError(`input '${tensor.name}': expected shape ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`);
+  }
+  if (model.maxBatchSize > 0 && expected[0] === -1 && got[0]! > model.maxBatchSize) {
+    throw new InvalidRequestError(
+      `input '${tensor.name}': batch of ${got[0]} is over model '${model.name}''s max batch size ${model.maxBatchSize}; split the request or use batch scoring`,
+    );
+  }
+}
+
+function checkFinite(tensor: HostTensor): void {
+  const data = tensor.data as Float32Array | Float64Array | Uint16Array;
+  const isHalf = tensor.datatype === 'FP16';
+  for (let i = 0; i < data.length; i++) {
+    const value = isHalf ? halfBitsToFloat32(data[i]!) : data[i]!;
+    // v - v is 0 for every finite v and NaN for NaN and ±Infinity: one subtraction per element.
+    if (value - value !== 0) {
+      throw new InvalidRequestError(
+        `input '${tensor.name}': element ${i} (index [${unravel(i, tensor.shape).join(',')}]) is ${value}; this model accepts finite values only`,
+      );
+    }
+  }
+}
+
+function unravel(flatIndex: number, shape: readonly number[]): number[] {
+  const index = new Array<number>(shape.length);
+  let rest = flatIndex;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    index[axis] = rest % shape[axis]!;
+    rest = Math.floor(rest / shape[axis]!);
+  }
+  return index;
+}
