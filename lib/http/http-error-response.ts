@@ -1,10 +1,8 @@
 import { HotpathError, MethodNotAllowedError } from '../errors/hotpath-error';
+import type { StructuredLogger } from '../telemetry/structured-logger';
 import { jsonResponse, type HttpResponse } from './http-types';
 
-export interface ErrorLogger {
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
+export type ErrorLogger = Pick<StructuredLogger, 'warn' | 'error'>;
 
 /**
  * The one place errors become HTTP answers: `{"error": message}` with the error's status.

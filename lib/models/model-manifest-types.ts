@@ -32,6 +32,8 @@ export interface ManifestModel {
    * for the first dim and 32 elsewhere. E.g. Silero VAD needs `sr` = 16000.
    */
   readonly warmupFill?: Readonly<Record<string, number>>;
+  /** Shape per input for the warm-up run where the variable-dim default doesn't fit (Silero VAD: input [1, 576]). */
+  readonly warmupShapes?: Readonly<Record<string, readonly number[]>>;
   /** Routing hints for the router (e.g. batch size above which the GPU tier pays). */
   readonly routing?: { readonly preferRemoteAboveBatch?: number };
   /** Free-form facts the build measured (training accuracy, parameter count, ...). */

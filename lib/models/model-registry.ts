@@ -6,6 +6,7 @@ import { ModelNotReadyError, ModelVerificationError, NotFoundError } from '../er
 import { allocateNumeric } from '../protocol/datatypes';
 import type { HostTensor } from '../protocol/tensor';
 import { elementCount } from '../protocol/tensor';
+import type { StructuredLogger } from '../telemetry/structured-logger';
 import type { ManifestModel, ModelManifest } from './model-manifest-types';
 
 export type ModelState =
@@ -23,10 +24,7 @@ export interface RegisteredModel {
   readonly warmupMs: number;
 }
 
-export interface ModelRegistryLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
+export type ModelRegistryLogger = Pick<StructuredLogger, 'info' | 'error'>;
 
 export interface LoadModelsOptions {
   readonly modelsDir: string;
@@ -135,10 +133,10 @@ function verifySignatures(label: string, kind: string, declared: readonly Tensor
   }
 }
 
-/** Constant inputs of the declared shapes: variable dims become 1 (first) or 32 (others, e.g. image sides). */
+/** Constant inputs of the declared shapes (or the manifest's warmupShapes): variable dims become 1 (first) or 32 (others, e.g. image sides). */
 function warmupInputs(model: ManifestModel): HostTensor[] {
   return model.inputs.map((signature) => {
-    const shape = signature.shape.map((d, i) => (d === -1 ? (i === 0 ? 1 : 32) : d));
+    const shape = model.warmupShapes?.[signature.name] ?? signature.shape.map((d, i) => (d === -1 ? (i === 0 ? 1 : 32) : d));
     const count = elementCount(shape);
     const fill = model.warmupFill?.[signature.name] ?? 0;
     if (signature.datatype === 'BYTES') return { name: signature.name, datatype: 'BYTES', shape, data: Array.from({ length: count }, () => new Uint8Array(0)) };
