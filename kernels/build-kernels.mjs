@@ -2,7 +2,9 @@
 // kernels/build/<family>.wasm (release, -O3) and kernels/build/<family>.debug.wasm (debug, bounds
 // checks and names). Plain SIMD only: relaxed SIMD needs Node >= 22 and Lambda's x86_64/arm64
 // runtimes both run this build.
-import { readdirSync, existsSync, mkdirSync, statSync } from 'node:fs';
+// A family may opt into a third build, kernels/build/<family>.threads.wasm (imported shared
+// memory, for worker threads), with kernels/<family>/kernel-build.json: { "threads": true }.
+import { readdirSync, existsSync, mkdirSync, statSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
@@ -17,12 +19,19 @@ const common = ['--enable', 'simd', '--runtime', 'stub', '--exportRuntime', '--i
 let failed = false;
 for (const family of families) {
   const entry = join(kernelsDir, family, 'assembly', 'index.ts');
-  for (const [suffix, flags] of [
+  const configFile = join(kernelsDir, family, 'kernel-build.json');
+  const config = existsSync(configFile) ? JSON.parse(readFileSync(configFile, 'utf8')) : {};
+  const variants = [
     ['', ['-O3', '--noAssert', '--converge']],
     ['.debug', ['--debug', '--sourceMap']],
-  ]) {
+  ];
+  if (config.threads) {
+    // Every worker instantiates this build over one shared memory (maximum 1 GiB = 16384 pages).
+    variants.push(['.threads', ['-O3', '--noAssert', '--converge', '--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', '16384']]);
+  }
+  for (const [suffix, flags] of variants) {
     const outFile = join(outDir, `${family}${suffix}.wasm`);
-    if (isFresh(outFile, join(kernelsDir, family, 'assembly'))) continue;
+    if (isFresh(outFile, families.map((f) => join(kernelsDir, f, 'assembly')), configFile)) continue;
     const { error, stderr } = await asc.main([entry, '--outFile', outFile, ...common, ...flags], {});
     if (error) {
       failed = true;
@@ -34,12 +43,18 @@ for (const family of families) {
 }
 if (failed) process.exit(1);
 
-/** True when outFile is newer than every source file of its family, so repeated builds are instant. */
-function isFresh(outFile, sourceDir) {
+/**
+ * True when outFile is newer than every AssemblyScript source of every family (a family may import
+ * another's assembly files) and than its build config, so repeated builds are instant.
+ */
+function isFresh(outFile, sourceDirs, configFile) {
   if (!existsSync(outFile)) return false;
   const built = statSync(outFile).mtimeMs;
-  const newest = readdirSync(sourceDir, { recursive: true })
-    .map((f) => statSync(join(sourceDir, String(f))).mtimeMs)
-    .reduce((a, b) => Math.max(a, b), 0);
+  let newest = existsSync(configFile) ? statSync(configFile).mtimeMs : 0;
+  for (const sourceDir of sourceDirs) {
+    for (const f of readdirSync(sourceDir, { recursive: true })) {
+      newest = Math.max(newest, statSync(join(sourceDir, String(f))).mtimeMs);
+    }
+  }
   return built > newest;
 }

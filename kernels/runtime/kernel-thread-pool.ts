@@ -1,0 +1,167 @@
+import { Worker } from 'node:worker_threads';
+import { compileKernelModule, instantiateKernelModule, type KernelInstance, type LoadKernelOptions } from './load-kernel-module';
+import { wasmApi, type WasmMemory } from './webassembly-api';
+
+/**
+ * Worker threads over one shared WASM memory. Every thread (the calling thread included)
+ * instantiates the family's `threads` build (imported shared memory) and runs the same kernel
+ * on its own range of rows; data never moves. Dispatch is synchronous: the caller writes the
+ * job into a shared control block, wakes the workers with Atomics.notify, does its own share,
+ * and Atomics.waits for the rest (tens of microseconds, against milliseconds of kernel work).
+ *
+ * Workers never allocate (they have their own copy of the stub allocator's state): all buffers
+ * come from arenas on `pool.instance`, made on the calling thread.
+ */
+export class KernelThreadPoolError extends Error {
+  override readonly name = 'KernelThreadPoolError';
+}
+
+/** How a kernel call splits over rows: which argument is the row count and which are per-row or per-thread pointers. */
+export interface RowSplit {
+  /** Index of the row-count argument. */
+  readonly countArg: number;
+  /** [argument index, bytes per row]: pointers advanced to each thread's first row. */
+  readonly rowPointers: readonly (readonly [number, number])[];
+  /** [argument index, bytes per thread]: scratch pointers advanced by thread number, so each thread has its own. */
+  readonly threadPointers?: readonly (readonly [number, number])[];
+}
+
+const MAX_ARGS = 16;
+const CTRL_GENERATION = 0;
+const CTRL_DONE = 1;
+const CTRL_FUNCTION = 2;
+const CTRL_ARGC = 3;
+const CTRL_FAILED = 4;
+const STOP = -1;
+/** Memory limit of the threads build (kernels/build-kernels.mjs: --maximumMemory 16384 pages = 1 GiB). */
+const MAX_PAGES = 16384;
+
+// Plain JS so it runs unchanged under tsx, jest and bundled Lambda code (no TypeScript loader in workers).
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, args, slot, functionNames, family } = workerData;
+const instance = new WebAssembly.Instance(module, { env: {
+  memory,
+  abort() { throw new Error('kernel family ' + family + ' aborted in a worker'); },
+  seed: () => Date.now(),
+} });
+const ctrl = new Int32Array(control);
+const argv = new Float64Array(args);
+let generation = 0;
+for (;;) {
+  Atomics.wait(ctrl, ${CTRL_GENERATION}, generation);
+  generation = Atomics.load(ctrl, ${CTRL_GENERATION});
+  const fn = ctrl[${CTRL_FUNCTION}];
+  if (fn === ${STOP}) break;
+  const base = slot * ${MAX_ARGS};
+  const list = [];
+  for (let i = 0; i < ctrl[${CTRL_ARGC}]; i++) list.push(argv[base + i]);
+  try { instance.exports[functionNames[fn]](...list); } catch (e) { Atomics.store(ctrl, ${CTRL_FAILED}, 1); }
+  Atomics.add(ctrl, ${CTRL_DONE}, 1);
+  Atomics.notify(ctrl, ${CTRL_DONE});
+}
+`;
+
+export class KernelThreadPool<E extends object = object> {
+  /** The calling thread's instance over the shared memory: make arenas on it. */
+  readonly instance: KernelInstance<E>;
+  readonly threads: number;
+  readonly #workers: Worker[];
+  readonly #control: Int32Array;
+  readonly #args: Float64Array;
+  readonly #functionNames: readonly string[];
+  #closed = false;
+
+  /** @internal use createKernelThreadPool */
+  constructor(family: string, threads: number, functionNames: readonly string[], initialPages: number, options: LoadKernelOptions) {
+    if (!Number.isInteger(threads) || threads < 1) throw new KernelThreadPoolError(`'threads' must be an integer ≥ 1, got ${threads}`);
+    if (functionNames.length === 0) throw new KernelThreadPoolError(`'functionNames' cannot be an empty array`);
+    this.threads = threads;
+    this.#functionNames = functionNames;
+    const memory: WasmMemory = new wasmApi.Memory({ initial: Math.max(16, initialPages), maximum: MAX_PAGES, shared: true });
+    const variant = { ...options, variant: 'threads' as const };
+    this.instance = instantiateKernelModule<E>(family, { ...variant, memory });
+    for (const name of functionNames) {
+      if (typeof (this.instance.exports as Record<string, unknown>)[name] !== 'function') {
+        throw new KernelThreadPoolError(`kernel family '${family}' has no exported function '${name}'`);
+      }
+    }
+    const module = compileKernelModule(family, variant);
+    this.#control = new Int32Array(new SharedArrayBuffer(8 * 4));
+    this.#args = new Float64Array(new SharedArrayBuffer(threads * MAX_ARGS * 8));
+    this.#workers = [];
+    for (let slot = 1; slot < threads; slot++) {
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module, memory, control: this.#control.buffer, args: this.#args.buffer, slot, functionNames, family },
+      });
+      worker.unref();
+      this.#workers.push(worker);
+    }
+  }
+
+  /**
+   * Runs `functionName(...args)` over `rows` rows split evenly across the threads (the calling
+   * thread takes the first share) and returns when every thread is done.
+   */
+  runRows(functionName: string, args: readonly number[], rows: number, split: RowSplit): void {
+    if (this.#closed) throw new KernelThreadPoolError('thread pool used after close()');
+    const fn = this.#functionNames.indexOf(functionName);
+    if (fn < 0) throw new KernelThreadPoolError(`'${functionName}' was not registered with this pool (${this.#functionNames.join(', ')})`);
+    if (args.length > MAX_ARGS) throw new KernelThreadPoolError(`at most ${MAX_ARGS} arguments, got ${args.length}`);
+    const perThread = Math.ceil(rows / this.threads);
+    const argsFor = (slot: number): number[] => {
+      const start = Math.min(rows, slot * perThread);
+      const count = Math.min(rows, start + perThread) - start;
+      const list = [...args];
+      list[split.countArg] = count;
+      for (const [index, bytesPerRow] of split.rowPointers) list[index] = args[index]! + start * bytesPerRow;
+      for (const [index, bytesPerThread] of split.threadPointers ?? []) list[index] = args[index]! + slot * bytesPerThread;
+      return list;
+    };
+    const ctrl = this.#control;
+    if (this.#workers.length > 0) {
+      for (let slot = 1; slot < this.threads; slot++) this.#args.set(argsFor(slot), slot * MAX_ARGS);
+      Atomics.store(ctrl, CTRL_DONE, 0);
+      Atomics.store(ctrl, CTRL_FAILED, 0);
+      Atomics.store(ctrl, CTRL_FUNCTION, fn);
+      Atomics.store(ctrl, CTRL_ARGC, args.length);
+      Atomics.add(ctrl, CTRL_GENERATION, 1);
+      Atomics.notify(ctrl, CTRL_GENERATION);
+    }
+    const own = (this.instance.exports as Record<string, (...a: number[]) => unknown>)[functionName]!;
+    own(...argsFor(0));
+    for (let done = Atomics.load(ctrl, CTRL_DONE); done < this.#workers.length; done = Atomics.load(ctrl, CTRL_DONE)) {
+      Atomics.wait(ctrl, CTRL_DONE, done, 10_000);
+    }
+    if (Atomics.load(ctrl, CTRL_FAILED)) throw new KernelThreadPoolError(`'${functionName}' failed in a worker thread`);
+  }
+
+  /** Stops the workers. The pool's instance stays usable on the calling thread. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    Atomics.store(this.#control, CTRL_FUNCTION, STOP);
+    Atomics.add(this.#control, CTRL_GENERATION, 1);
+    Atomics.notify(this.#control, CTRL_GENERATION);
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * A pool of `threads` threads (the caller plus threads − 1 workers) over a fresh shared memory
+ * of `initialBytes` (grown on demand up to 1 GiB), able to run the named exports of `family`.
+ * @example
+ * const pool = createKernelThreadPool('kmeans', 2, ['assignNearest'], 64 << 20);
+ * const arena = createArena(pool.instance, 48 << 20);
+ * pool.runRows('assignNearest', [...], n, { countArg: 1, rowPointers: [[0, d * 4]] });
+ */
+export function createKernelThreadPool<E extends object>(
+  family: string,
+  threads: number,
+  functionNames: readonly string[],
+  initialBytes = 16 << 16,
+  options: LoadKernelOptions = {},
+): KernelThreadPool<E> {
+  return new KernelThreadPool<E>(family, threads, functionNames, Math.ceil(initialBytes / 65536), options);
+}
