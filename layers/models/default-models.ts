@@ -100,6 +100,9 @@ export const MODEL_ARTIFACTS: readonly ModelArtifactSpec[] = [
       description: 'Silero VAD v5: speech probability of one 32 ms frame (512 samples at 16 kHz after 64 of context) and the next recurrent state',
       source: { origin: 'snakers4/silero-vad v5, via npm @ricky0123/vad-web@0.0.31 dist/silero_vad_v5.onnx', license: 'MIT (Silero Team)' },
       finiteInputs: ['input', 'state'],
+      warmupFill: { sr: 16000 },
+      // The generic warm-up ([1, 32] audio) is shorter than the model's STFT padding and fails.
+      warmupShapes: { input: [1, 576], state: [2, 1, 128] },
     },
   },
   {
