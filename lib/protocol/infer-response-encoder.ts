@@ -69,7 +69,8 @@ function jsonData(tensor: HostTensor): unknown[] {
   return out;
 }
 
-function tensorBytes(tensor: HostTensor): Uint8Array {
+/** The raw bytes of a tensor in Triton's binary encoding (BYTES: 4-byte little-endian length + bytes per element). */
+export function tensorBytes(tensor: HostTensor): Uint8Array {
   const { data } = tensor;
   if (Array.isArray(data)) {
     const total = data.reduce((sum, element) => sum + 4 + element.byteLength, 0);

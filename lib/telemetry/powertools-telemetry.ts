@@ -40,15 +40,13 @@ export function tracerStageSpans(tracer: Tracer): OpenStageSpan {
  * instance's first invocation so they land in that invocation's log stream.
  */
 export function publishInitMetrics(metrics: Metrics, runtime: ServingRuntime): void {
-  const init = metrics.singleMetric();
-  init.addMetric('InitDuration', MetricUnit.Milliseconds, runtime.initMs);
-  init.publishStoredMetrics();
+  // A single metric is flushed by addMetric itself.
+  metrics.singleMetric().addMetric('InitDuration', MetricUnit.Milliseconds, runtime.initMs);
   for (const entry of runtime.registry.entries) {
     if (!entry.selected) continue;
     const load = metrics.singleMetric();
     load.addDimension('model', entry.manifest.name);
     load.addDimension('route', entry.state.ready ? entry.state.backend.route : 'refused');
     load.addMetric('ModelLoad', MetricUnit.Milliseconds, entry.loadMs);
-    load.publishStoredMetrics();
   }
 }

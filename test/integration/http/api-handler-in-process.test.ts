@@ -1,0 +1,69 @@
+import { decodeInferRequest } from '../../../lib/protocol/infer-request-decoder';
+import { encodeInferRequest } from '../../../lib/protocol/infer-request-encoder';
+import type { HostTensor } from '../../../lib/protocol/tensor';
+import { createInProcessApi, resultBytes, type InProcessApi } from '../../support/in-process-api';
+
+let api: InProcessApi;
+beforeAll(async () => {
+  api = await createInProcessApi();
+});
+afterAll(async () => {
+  await api.runtime.registry.dispose();
+});
+
+/** Reads a response's outputs whether they came as JSON or in the binary extension. */
+function outputsOf(result: { headers?: Record<string, unknown>; body?: string; isBase64Encoded?: boolean }) {
+  const bytes = resultBytes(result);
+  const headerLength = result.headers?.['inference-header-content-length'];
+  if (headerLength === undefined) return JSON.parse(bytes.toString('utf8')).outputs as { name: string; data: unknown[] }[];
+  // The response's binary part uses the same encoding as a request's: decode it with the request decoder.
+  const header = JSON.parse(bytes.subarray(0, Number(headerLength)).toString('utf8'));
+  const asRequest = Buffer.concat([
+    Buffer.from(JSON.stringify({ inputs: header.outputs })),
+    bytes.subarray(Number(headerLength)),
+  ]);
+  const decoded = decodeInferRequest(asRequest, { 'inference-header-content-length': String(asRequest.byteLength - bytes.byteLength + Number(headerLength)) });
+  return decoded.inputs.map((t) => ({ name: t.name, data: Array.from(t.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v)) }));
+}
+
+describe('api handler (in process, real models)', () => {
+  it('answers identical outputs for JSON and binary requests of the same tensors', async () => {
+    // Prepare: 16 iris-like rows, sent once as JSON and once in the binary extension, asking binary outputs back.
+    const rows = Float32Array.from({ length: 64 }, (_, i) => 0.5 + ((i * 37) % 70) / 10);
+    const input: HostTensor = { name: 'input', datatype: 'FP32', shape: [16, 4], data: rows };
+    const asJson = encodeInferRequest([input], { id: 'json' });
+    const asBinary = encodeInferRequest([input], { id: 'bin', binary: true, outputs: [{ name: 'probabilities', binary: true }, { name: 'label', binary: true }] });
+    // Act
+    const jsonResult = await api.call('POST', '/v2/models/iris-classifier/infer', { body: asJson.body.toString('utf8'), headers: asJson.headers });
+    const binaryResult = await api.call('POST', '/v2/models/iris-classifier/infer', { body: asBinary.body, headers: asBinary.headers });
+    // Assess
+    expect(jsonResult.statusCode).toBe(200);
+    expect(binaryResult.statusCode).toBe(200);
+    expect(binaryResult.isBase64Encoded).toBe(true);
+    const fromJson = outputsOf(jsonResult);
+    const fromBinary = outputsOf(binaryResult);
+    expect(fromBinary.map((o) => o.name)).toEqual(['probabilities', 'label']);
+    // JSON carries float32 values printed as doubles: compare after rounding both to float32.
+    expect(Array.from(Float32Array.from(fromBinary[0]!.data as number[]))).toEqual(Array.from(Float32Array.from(fromJson[0]!.data as number[])));
+    expect(fromBinary[1]!.data).toEqual(fromJson[1]!.data);
+  });
+
+  it('reports every stage in Server-Timing and the route that served', async () => {
+    const result = await api.call('POST', '/v2/models/iris-classifier/infer', {
+      body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }] }),
+    });
+    expect(result.statusCode).toBe(200);
+    expect(String(result.headers?.['server-timing'])).toMatch(/^decode;dur=[\d.]+, infer;dur=[\d.]+, encode;dur=[\d.]+, total;dur=[\d.]+$/);
+    expect(result.headers?.['x-hotpath-route']).toBe('local-wasm');
+    expect(JSON.parse(result.body!).parameters).toEqual({ route: 'local-wasm' });
+  });
+
+  it('serves the text detector CNN on an image-shaped batch', async () => {
+    const image = new Float32Array(1 * 3 * 64 * 96).fill(0.5);
+    const request = encodeInferRequest([{ name: 'x', datatype: 'FP32', shape: [1, 3, 64, 96], data: image }], { binary: true, outputs: [{ name: api.runtime.registry.find('text-detector').manifest.outputs[0]!.name, binary: true }] });
+    const result = await api.call('POST', '/v2/models/text-detector/infer', { body: request.body, headers: request.headers });
+    expect(result.statusCode).toBe(200);
+    const header = JSON.parse(resultBytes(result).subarray(0, Number(result.headers?.['inference-header-content-length'])).toString('utf8'));
+    expect(header.outputs[0].shape).toEqual([1, 1, 64, 96]);
+  });
+});
