@@ -5,7 +5,7 @@
 import { loadServingConfig } from '../../lib/config/serving-config';
 import { createServingRuntime } from '../../lib/serving/serving-runtime';
 import { createTelemetry } from '../../lib/telemetry/powertools-telemetry';
-import { createApiHandler } from './create-api-handler';
+import { createApiHandler } from './api-handler-factory';
 
 const telemetry = createTelemetry();
 const runtime = await createServingRuntime(loadServingConfig(), telemetry.logger);

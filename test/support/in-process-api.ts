@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createApiHandler } from '../../functions/http/create-api-handler';
+import { createApiHandler } from '../../functions/http/api-handler-factory';
 import { loadServingConfig, type ServingConfig } from '../../lib/config/serving-config';
 import { createServingRuntime, type ServingRuntime } from '../../lib/serving/serving-runtime';
 import { createTelemetry } from '../../lib/telemetry/powertools-telemetry';
