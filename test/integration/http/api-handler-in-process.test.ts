@@ -1,3 +1,4 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { decodeInferRequest } from '../../../lib/protocol/infer-request-decoder';
 import { encodeInferRequest } from '../../../lib/protocol/infer-request-encoder';
 import type { HostTensor } from '../../../lib/protocol/tensor';
@@ -12,7 +13,7 @@ afterAll(async () => {
 });
 
 /** Reads a response's outputs whether they came as JSON or in the binary extension. */
-function outputsOf(result: { headers?: Record<string, unknown>; body?: string; isBase64Encoded?: boolean }) {
+function outputsOf(result: APIGatewayProxyStructuredResultV2) {
   const bytes = resultBytes(result);
   const headerLength = result.headers?.['inference-header-content-length'];
   if (headerLength === undefined) return JSON.parse(bytes.toString('utf8')).outputs as { name: string; data: unknown[] }[];
