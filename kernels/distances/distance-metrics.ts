@@ -14,7 +14,7 @@ export function largerIsNearer(metric: DistanceMetric): boolean {
 }
 
 export class KernelArgumentError extends Error {
-  override readonly name = 'KernelArgumentError';
+  override readonly name: string = 'KernelArgumentError';
 }
 
 /** Throws unless `metric` is one of DISTANCE_METRICS. */

@@ -1,0 +1,329 @@
+import { ASSIGN_SCRATCH_BYTES, paddedCentroidCount } from '../distances/distances-kernels';
+import { checkInteger, KernelArgumentError, rowCount } from '../distances/distance-metrics';
+import { createKernelThreadPool, type KernelThreadPool } from '../runtime/kernel-thread-pool';
+import { loadKernelModule, type KernelInstance } from '../runtime/load-kernel-module';
+import { createArena, type F32Buffer, type I32Buffer, type WasmArena } from '../runtime/wasm-arena';
+import { seededRandom } from './seeded-random';
+
+/** Exports of kernels/build/kmeans.wasm (see kernels/kmeans/assembly/index.ts). */
+export interface KMeansExports {
+  squaredRowNorms(x: number, n: number, d: number, out: number): void;
+  packCentroids(c: number, k: number, d: number, packed: number): void;
+  padVector(values: number, k: number, fill: number, out: number): void;
+  assignNearest(
+    x: number, n: number, d: number, packed: number, k: number, xNorms: number, cNorms: number, labels: number, minDist: number, scratch: number,
+  ): void;
+  accumulateClusterSums(x: number, n: number, d: number, labels: number, sums: number, counts: number): void;
+  minDistancePotential(x: number, n: number, d: number, c: number, minDist: number, write: number): number;
+}
+
+export class KMeansError extends KernelArgumentError {
+  override readonly name = 'KMeansError';
+}
+
+export interface KMeansOptions {
+  /** Number of clusters, 1 ≤ k ≤ n. */
+  readonly k: number;
+  /** Seed of the k-means++ init (default 0): the same seed gives the same result. */
+  readonly seed?: number;
+  /** Initial centroids (k × d) instead of k-means++. */
+  readonly init?: Float32Array;
+  /** Lloyd iterations at most (default 300). */
+  readonly maxIterations?: number;
+  /**
+   * Stop when the summed squared centroid shift is ≤ tolerance × mean per-feature variance
+   * (scikit-learn's convention; default 1e-4). 0 stops only when centroids stop moving.
+   */
+  readonly tolerance?: number;
+  /** Candidates per k-means++ step (greedy k-means++; default 2 + ⌊ln k⌋ as scikit-learn). */
+  readonly localTrials?: number;
+  /** Threads for the assignment step (default 1); the result is identical for any count. */
+  readonly threads?: number;
+  /** Called after each Lloyd iteration (e.g. for a progress bar). */
+  readonly onIteration?: (info: { iteration: number; shift: number; maxIterations: number }) => void;
+}
+
+export interface KMeansResult {
+  readonly k: number;
+  readonly d: number;
+  /** k × d, row-major. */
+  readonly centroids: Float32Array;
+  /** Nearest final centroid of each row. */
+  readonly labels: Int32Array;
+  /** Σ squared distance of each row to its final centroid (f64 sum). */
+  readonly inertia: number;
+  readonly iterations: number;
+  readonly converged: boolean;
+  /** Clusters that went empty and were re-seeded with the farthest points, summed over iterations. */
+  readonly emptyClustersRepaired: number;
+}
+
+/** Work of one assignment step (3·n·k·d flops) above which threads pay for their dispatch. */
+const THREADS_MIN_WORK = 3 * 4096 * 8 * 64;
+
+const POOL_FUNCTIONS = ['assignNearest'] as const;
+
+/** Checks x and options at the boundary: nothing past this point throws inside WASM. */
+function checkFitArguments(x: Float32Array, d: number, options: KMeansOptions): number {
+  const n = rowCount('x', x, d);
+  const { k } = options;
+  if (!Number.isInteger(k) || k < 1) throw new KMeansError(`'k' must be an integer ≥ 1, got ${k}`);
+  if (k > n) throw new KMeansError(`'k' = ${k} is larger than the number of rows n = ${n}: k-means needs k ≤ n`);
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]!)) throw new KMeansError(`'x' must be finite: element ${i} (row ${Math.floor(i / d)}) is ${x[i]}`);
+  }
+  if (options.init && options.init.length !== k * d) throw new KMeansError(`'init' must hold k × d = ${k * d} floats, got ${options.init.length}`);
+  checkInteger('maxIterations', options.maxIterations ?? 300, 0);
+  checkInteger('threads', options.threads ?? 1, 1, 64);
+  if (options.localTrials !== undefined) checkInteger('localTrials', options.localTrials, 1);
+  if (!((options.tolerance ?? 1e-4) >= 0)) throw new KMeansError(`'tolerance' must be ≥ 0, got ${options.tolerance}`);
+  return n;
+}
+
+/** Mean over features of the per-feature variance (scales the tolerance as scikit-learn does). */
+function meanFeatureVariance(x: Float32Array, n: number, d: number): number {
+  const mean = new Float64Array(d);
+  const sq = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const v = x[i * d + j]!;
+      mean[j]! += v;
+      sq[j]! += v * v;
+    }
+  }
+  let total = 0;
+  for (let j = 0; j < d; j++) total += sq[j]! / n - (mean[j]! / n) ** 2;
+  return total / d;
+}
+
+/** Buffers of one fit, all in one arena on the instance that runs the kernels. */
+interface FitBuffers {
+  readonly x: F32Buffer;
+  readonly xNorms: F32Buffer;
+  readonly labels: I32Buffer;
+  readonly minDist: F32Buffer;
+  readonly centroids: F32Buffer;
+  readonly packed: F32Buffer;
+  readonly cNorms: F32Buffer;
+  readonly rawNorms: F32Buffer;
+  readonly sums: F32Buffer;
+  readonly counts: I32Buffer;
+  readonly scratch: F32Buffer;
+}
+
+function fitArenaBytes(n: number, d: number, k: number, threads: number): number {
+  const kp = paddedCentroidCount(k);
+  const floats = n * d + 3 * n + k * d + kp * d + 2 * kp + k * d + k + (threads * ASSIGN_SCRATCH_BYTES) / 4;
+  return floats * 4 + 16 * 16;
+}
+
+/**
+ * k-means on the rows of x (n × d): seeded greedy k-means++ init, then Lloyd iterations (fused
+ * SIMD assignment; sums on one thread so any thread count gives identical results), empty
+ * clusters re-seeded with the points farthest from their centroids.
+ * @example const { centroids, labels, inertia } = fitKMeans(vectors, 64, { k: 32, seed: 7 });
+ */
+export function fitKMeans(x: Float32Array, d: number, options: KMeansOptions): KMeansResult {
+  const n = checkFitArguments(x, d, options);
+  const session = new KMeansSession(n, d, options.k, options.threads ?? 1);
+  try {
+    session.setData(x);
+    const init = options.init ?? session.kmeansPlusPlus(options.seed ?? 0, options.localTrials);
+    return session.lloyd(init, options, options.tolerance === 0 ? 0 : (options.tolerance ?? 1e-4) * meanFeatureVariance(x, n, d));
+  } finally {
+    session.close();
+  }
+}
+
+/**
+ * Seeded greedy k-means++ (as scikit-learn's): each step samples `localTrials` candidates with
+ * probability ∝ squared distance to the nearest chosen centroid and keeps the one that lowers
+ * the potential most. Returns k × d centroids.
+ */
+export function kmeansPlusPlusInit(x: Float32Array, d: number, k: number, seed = 0, localTrials?: number): Float32Array {
+  const n = checkFitArguments(x, d, { k, localTrials });
+  const session = new KMeansSession(n, d, k, 1);
+  try {
+    session.setData(x);
+    return session.kmeansPlusPlus(seed, localTrials);
+  } finally {
+    session.close();
+  }
+}
+
+/** One fit's WASM state: data and work buffers in an arena, optionally a thread pool over shared memory. */
+class KMeansSession {
+  readonly #instance: KernelInstance<KMeansExports>;
+  readonly #pool: KernelThreadPool<KMeansExports> | undefined;
+  readonly #arena: WasmArena;
+  readonly #b: FitBuffers;
+
+  constructor(readonly n: number, readonly d: number, readonly k: number, threads: number) {
+    const bytes = fitArenaBytes(n, d, k, threads);
+    const useThreads = threads > 1 && 3 * n * k * d >= THREADS_MIN_WORK;
+    this.#pool = useThreads ? createKernelThreadPool<KMeansExports>('kmeans', threads, POOL_FUNCTIONS, bytes + (1 << 20)) : undefined;
+    this.#instance = this.#pool?.instance ?? loadKernelModule<KMeansExports>('kmeans');
+    this.#arena = createArena(this.#instance, bytes);
+    const a = this.#arena;
+    const kp = paddedCentroidCount(k);
+    this.#b = {
+      x: a.f32(n * d), xNorms: a.f32(n), labels: a.i32(n), minDist: a.f32(n), centroids: a.f32(k * d), packed: a.f32(kp * d),
+      cNorms: a.f32(kp), rawNorms: a.f32(k), sums: a.f32(k * d), counts: a.i32(k), scratch: a.f32((threads * ASSIGN_SCRATCH_BYTES) / 4),
+    };
+  }
+
+  setData(x: Float32Array): void {
+    this.#b.x.view.set(x);
+    this.#instance.exports.squaredRowNorms(this.#b.x.ptr, this.n, this.d, this.#b.xNorms.ptr);
+  }
+
+  kmeansPlusPlus(seed: number, localTrials = 2 + Math.floor(Math.log(this.k))): Float32Array {
+    const { n, d, k } = this;
+    const e = this.#instance.exports;
+    const b = this.#b;
+    const random = seededRandom(seed);
+    const rowPtr = (i: number): number => b.x.ptr + i * d * 4;
+    const minDist = b.minDist.view;
+    const x = b.x.view;
+    const centroids = new Float32Array(k * d);
+    const first = Math.floor(random() * n);
+    centroids.set(x.subarray(first * d, first * d + d), 0);
+    minDist.fill(Infinity);
+    e.minDistancePotential(b.x.ptr, n, d, rowPtr(first), b.minDist.ptr, 1);
+    const prefix = new Float64Array(n);
+    for (let c = 1; c < k; c++) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) prefix[i] = acc += minDist[i]!;
+      let best = -1;
+      let bestPotential = Infinity;
+      for (let t = 0; t < localTrials; t++) {
+        const candidate = searchPrefix(prefix, random() * acc);
+        const p = e.minDistancePotential(b.x.ptr, n, d, rowPtr(candidate), b.minDist.ptr, 0);
+        if (p < bestPotential) {
+          bestPotential = p;
+          best = candidate;
+        }
+      }
+      e.minDistancePotential(b.x.ptr, n, d, rowPtr(best), b.minDist.ptr, 1);
+      centroids.set(x.subarray(best * d, best * d + d), c * d);
+    }
+    return centroids;
+  }
+
+  /** One assignment step with the current centroids buffer: labels and minDist for every row. */
+  #assign(): void {
+    const { n, d, k } = this;
+    const e = this.#instance.exports;
+    const b = this.#b;
+    e.packCentroids(b.centroids.ptr, k, d, b.packed.ptr);
+    e.squaredRowNorms(b.centroids.ptr, k, d, b.rawNorms.ptr);
+    e.padVector(b.rawNorms.ptr, k, Infinity, b.cNorms.ptr);
+    const args = [b.x.ptr, n, d, b.packed.ptr, k, b.xNorms.ptr, b.cNorms.ptr, b.labels.ptr, b.minDist.ptr, b.scratch.ptr];
+    if (this.#pool) {
+      this.#pool.runRows('assignNearest', args, n, {
+        countArg: 1,
+        rowPointers: [[0, d * 4], [5, 4], [7, 4], [8, 4]],
+        threadPointers: [[9, ASSIGN_SCRATCH_BYTES]],
+      });
+    } else {
+      e.assignNearest(b.x.ptr, n, d, b.packed.ptr, k, b.xNorms.ptr, b.cNorms.ptr, b.labels.ptr, b.minDist.ptr, b.scratch.ptr);
+    }
+  }
+
+  lloyd(init: Float32Array, options: KMeansOptions, tolerance: number): KMeansResult {
+    const { n, d, k } = this;
+    const e = this.#instance.exports;
+    const b = this.#b;
+    const maxIterations = options.maxIterations ?? 300;
+    b.centroids.view.set(init);
+    let iterations = 0;
+    let converged = false;
+    let repaired = 0;
+    const next = new Float32Array(k * d);
+    while (iterations < maxIterations) {
+      this.#assign();
+      b.sums.view.fill(0);
+      b.counts.view.fill(0);
+      e.accumulateClusterSums(b.x.ptr, n, d, b.labels.ptr, b.sums.ptr, b.counts.ptr);
+      repaired += this.#repairEmptyClusters();
+      const sums = b.sums.view;
+      const counts = b.counts.view;
+      const centroids = b.centroids.view;
+      let shift = 0;
+      for (let c = 0; c < k; c++) {
+        const inv = 1 / counts[c]!;
+        for (let j = 0; j < d; j++) {
+          const v = Math.fround(sums[c * d + j]! * inv);
+          next[c * d + j] = v;
+          const delta = v - centroids[c * d + j]!;
+          shift += delta * delta;
+        }
+      }
+      centroids.set(next);
+      iterations++;
+      options.onIteration?.({ iteration: iterations, shift, maxIterations });
+      if (shift <= tolerance) {
+        converged = true;
+        break;
+      }
+    }
+    this.#assign();
+    const minDist = b.minDist.view;
+    let inertia = 0;
+    for (let i = 0; i < n; i++) inertia += minDist[i]!;
+    return {
+      k, d, centroids: b.centroids.view.slice(), labels: b.labels.view.slice(), inertia, iterations, converged, emptyClustersRepaired: repaired,
+    };
+  }
+
+  /**
+   * Moves the points farthest from their centroids into empty clusters (largest distance first,
+   * lower row on ties), taking them out of their old cluster's sums, as scikit-learn does.
+   */
+  #repairEmptyClusters(): number {
+    const { d, k } = this;
+    const counts = this.#b.counts.view;
+    const empty: number[] = [];
+    for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
+    if (empty.length === 0) return 0;
+    const sums = this.#b.sums.view;
+    const labels = this.#b.labels.view;
+    const minDist = this.#b.minDist.view;
+    const x = this.#b.x.view;
+    const order = Array.from(minDist.keys()).sort((a, b) => minDist[b]! - minDist[a]! || a - b);
+    let taken = 0;
+    for (const c of empty) {
+      // A point is only moved out of a cluster that keeps at least one other member.
+      while (taken < order.length && counts[labels[order[taken]!]!]! <= 1) taken++;
+      if (taken >= order.length) break;
+      const i = order[taken++]!;
+      const old = labels[i]!;
+      for (let j = 0; j < d; j++) {
+        sums[old * d + j]! -= x[i * d + j]!;
+        sums[c * d + j] = x[i * d + j]!;
+      }
+      counts[old]!--;
+      counts[c] = 1;
+      labels[i] = c;
+    }
+    return empty.length;
+  }
+
+  close(): void {
+    this.#arena.release();
+    void this.#pool?.close();
+  }
+}
+
+/** First index i with prefix[i] > target (the sampled row), clamped to the last row. */
+function searchPrefix(prefix: Float64Array, target: number): number {
+  let lo = 0;
+  let hi = prefix.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (prefix[mid]! > target) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
