@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/integration/layers/shared-realm-environment.cjs
- */
 // onnxruntime-node first: it shares one backend registry with onnxruntime-web.
 import * as ortNode from 'onnxruntime-node';
 import { createHash } from 'node:crypto';

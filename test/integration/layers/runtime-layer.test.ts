@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/integration/layers/shared-realm-environment.cjs
- */
 // onnxruntime-node first: it shares one backend registry with onnxruntime-web. (onnxruntime-web
 // itself only ever runs in a child process here, from a copy of the built layer.)
 import * as ortNode from 'onnxruntime-node';

@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./test/integration/layers/shared-realm-environment.cjs
- */
 import * as ortNode from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { ONNX_IR_VERSION, ONNX_OPSET, writeOnnxGraph, type OnnxGraphSpec } from '../../../layers/models/onnx-graph-writer';
