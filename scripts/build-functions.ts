@@ -1,0 +1,120 @@
+/**
+ * Bundles every Lambda entry point (`functions/**\/*-handler.ts`) into
+ * `dist/functions/<same path>.mjs`: one self-contained ESM file per function, so each
+ * function zip holds only its bundle and its source map.
+ *
+ * The ONNX runtimes and the AWS SDK are left external: onnxruntime-web comes from the
+ * runtime layer (/opt/nodejs/node_modules), onnxruntime-node only runs in the GPU task,
+ * and the Node.js Lambda runtime ships the AWS SDK v3.
+ *
+ * Skips the build when no input of the previous build changed (esbuild's metafile lists
+ * them); `--force` rebuilds anyway.
+ *
+ * @example
+ * npm run build:functions            # incremental
+ * npm run build:functions -- --force # always rebuild
+ */
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+const root = process.cwd();
+const functionsDir = join(root, 'functions');
+const outDir = join(root, 'dist', 'functions');
+const metafilePath = join(outDir, 'metafile.json');
+const thisScript = join(root, 'scripts', 'build-functions.ts');
+
+/** Packages the Lambda environment provides: the runtime layer, the GPU task, the Node.js runtime. */
+const EXTERNAL_PACKAGES = ['onnxruntime-web', 'onnxruntime-node', '@aws-sdk/*'];
+
+/**
+ * CommonJS dependencies inside an ESM bundle call `require`, `__filename` and `__dirname`,
+ * which ESM does not define; the banner recreates them from `import.meta.url`.
+ */
+const CJS_SHIM_BANNER = [
+  "import { createRequire as __hotpathCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __hotpathFileURLToPath } from 'node:url';",
+  "import { dirname as __hotpathDirname } from 'node:path';",
+  'const require = __hotpathCreateRequire(import.meta.url);',
+  'const __filename = __hotpathFileURLToPath(import.meta.url);',
+  'const __dirname = __hotpathDirname(__filename);',
+].join('\n');
+
+const options: BuildOptions = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  // Lambda runs nodejs22.x; nothing past node20 syntax is emitted for this code, so the
+  // bundles also load under node20 (the development machines).
+  target: 'node22',
+  minify: true,
+  // Linked maps, read by NODE_OPTIONS=--enable-source-maps; without sourcesContent they
+  // map stack traces but stay a fraction of the bundle's size.
+  sourcemap: 'linked',
+  sourcesContent: false,
+  outdir: outDir,
+  outbase: functionsDir,
+  outExtension: { '.js': '.mjs' },
+  external: EXTERNAL_PACKAGES,
+  // Prefer the ESM entry of dual packages (middy, Powertools) so tree shaking works.
+  mainFields: ['module', 'main'],
+  banner: { js: CJS_SHIM_BANNER },
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+/** Every `*-handler.ts` under functions/, as absolute paths, sorted. */
+function findHandlerEntries(dir = functionsDir): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('-handler.ts') && !file.endsWith('.test.ts'))
+    .map((file) => join(dir, file))
+    .sort();
+}
+
+function isUpToDate(entries: readonly string[]): boolean {
+  if (!existsSync(metafilePath)) return false;
+  const previous = JSON.parse(readFileSync(metafilePath, 'utf8')) as Metafile & { entries?: string[] };
+  const relEntries = entries.map((e) => relative(root, e));
+  if (JSON.stringify(previous.entries) !== JSON.stringify(relEntries)) return false;
+  const outputs = Object.keys(previous.outputs).map((o) => resolve(root, o));
+  if (outputs.some((o) => !existsSync(o))) return false;
+  const oldestOutput = Math.min(...outputs.map((o) => statSync(o).mtimeMs));
+  // This script (its options) and the lock file (dependency versions) count as inputs too.
+  const inputs = [...Object.keys(previous.inputs).map((i) => resolve(root, i)), thisScript, join(root, 'package-lock.json')];
+  return inputs.every((i) => existsSync(i) && statSync(i).mtimeMs <= oldestOutput);
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} kB`;
+}
+
+async function main(): Promise<void> {
+  const force = process.argv.includes('--force');
+  const entries = findHandlerEntries();
+  if (entries.length === 0) {
+    console.log('build:functions: no functions/**/*-handler.ts entry points; nothing to bundle');
+    return;
+  }
+  if (!force && isUpToDate(entries)) {
+    console.log(`build:functions: ${entries.length} bundle(s) up to date in ${relative(root, outDir)}${sep}`);
+    return;
+  }
+
+  const started = performance.now();
+  const { metafile } = await build({ ...options, metafile: true, entryPoints: entries });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(metafilePath, JSON.stringify({ ...metafile, entries: entries.map((e) => relative(root, e)) }));
+
+  const elapsed = performance.now() - started;
+  console.log(`build:functions: bundled ${entries.length} function(s) in ${elapsed.toFixed(0)} ms`);
+  for (const [output, meta] of Object.entries(metafile.outputs).sort()) {
+    console.log(`  ${output.padEnd(48)} ${formatBytes(meta.bytes).padStart(10)}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

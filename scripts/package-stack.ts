@@ -1,0 +1,67 @@
+/**
+ * `npm run package` (after `npm run build`): `serverless package` with no AWS account.
+ * Writes the function and layer zips and the CloudFormation templates to `.serverless/`,
+ * then prints each function's artifact sizes against Lambda's 250 MB unzipped limit and
+ * fails when a function is over it. Extra arguments go to `serverless package`.
+ *
+ * @example
+ * npm run package
+ * npm run package -- --stage prod --param="auth=jwt" --param="jwtIssuer=https://issuer/" --param="jwtAudience=api"
+ */
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, readFunctionArtifacts } from './stack-artifacts';
+
+const root = process.cwd();
+const packageDir = join(root, '.serverless');
+
+function runServerlessPackage(extraArgs: readonly string[]): void {
+  const started = performance.now();
+  const result = spawnSync(
+    process.execPath,
+    [resolve(root, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', packageDir, ...extraArgs],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        // serverless-plugins/offline-layer-check.js: skip the describeStacks call per layer.
+        HOTPATH_OFFLINE_PACKAGE: '1',
+        // Placeholders: packaging reads no account, but the AWS provider wants credentials present.
+        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'offline',
+        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'offline',
+        SLS_TELEMETRY_DISABLED: '1',
+      },
+    },
+  );
+  if (result.status !== 0) {
+    throw new Error(`serverless package failed (${result.status ?? result.signal})`);
+  }
+  console.log(`package: serverless package took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function reportSizes(): boolean {
+  let withinLimits = true;
+  for (const fn of readFunctionArtifacts(packageDir)) {
+    console.log(`${fn.logicalId}:`);
+    for (const artifact of [fn.code, ...fn.layers]) {
+      console.log(`  ${artifact.zip.padEnd(24)} ${formatBytes(artifact.zippedBytes).padStart(10)} zipped ${formatBytes(artifact.unzippedBytes).padStart(10)} unzipped`);
+    }
+    const over = fn.totalUnzippedBytes > LAMBDA_UNZIPPED_LIMIT_BYTES;
+    withinLimits &&= !over;
+    console.log(`  ${'total (code + layers)'.padEnd(42)} ${formatBytes(fn.totalUnzippedBytes).padStart(10)} unzipped of ${formatBytes(LAMBDA_UNZIPPED_LIMIT_BYTES)}${over ? '  OVER THE LIMIT' : ''}`);
+  }
+  return withinLimits;
+}
+
+try {
+  runServerlessPackage(process.argv.slice(2));
+  if (!reportSizes()) {
+    console.error('package: a function is over Lambda\'s 250 MB unzipped limit (code + layers)');
+    process.exit(1);
+  }
+} catch (error) {
+  console.error(`package: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
