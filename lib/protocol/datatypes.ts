@@ -95,9 +95,9 @@ export function storedToJson(datatype: OipDatatype, value: number | bigint): num
     return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
   }
   if (datatype === 'BOOL') return value !== 0;
-  if (datatype === 'FP16') return halfBitsToFloat32(value);
-  if (Number.isFinite(value)) return value;
-  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  const n = datatype === 'FP16' ? halfBitsToFloat32(value) : value;
+  if (Number.isFinite(n)) return n;
+  return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity';
 }
 
 function toFloat(value: unknown): number | undefined {
@@ -124,9 +124,16 @@ function describe(value: unknown): string {
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** IEEE 754 binary32 → binary16 bits, round to nearest even, with overflow to infinity and subnormals. */
+/**
+ * A number → IEEE 754 binary16 bits, round to nearest even, with overflow to infinity and
+ * subnormals. Goes through binary32 bits; when that step rounded a double (JSON numbers are
+ * doubles), a remainder exactly half-way is not a real tie, so `sticky` breaks it the way the
+ * double's lost bits say (direct rounding, as numpy's float64 → float16).
+ */
 export function float32ToHalfBits(value: number): number {
   f32[0] = value;
+  const rounded = f32[0]!;
+  const sticky = rounded === value ? 0 : Math.abs(value) > Math.abs(rounded) ? 1 : -1;
   const x = u32[0]!;
   const sign = (x >>> 16) & 0x8000;
   const exponent = (x >>> 23) & 0xff;
@@ -141,13 +148,17 @@ export function float32ToHalfBits(value: number): number {
     let half = mantissa >>> shift;
     const remainder = mantissa & ((1 << shift) - 1);
     const halfway = 1 << (shift - 1);
-    if (remainder > halfway || (remainder === halfway && (half & 1))) half++;
+    if (remainder > halfway || (remainder === halfway && roundsUpAtTie(sticky, half))) half++;
     return sign | half;
   }
   let half = (halfExponent << 10) | (mantissa >>> 13);
   const remainder = mantissa & 0x1fff;
-  if (remainder > 0x1000 || (remainder === 0x1000 && (half & 1))) half++;
+  if (remainder > 0x1000 || (remainder === 0x1000 && roundsUpAtTie(sticky, half))) half++;
   return sign | half;
+}
+
+function roundsUpAtTie(sticky: number, half: number): boolean {
+  return sticky > 0 || (sticky === 0 && (half & 1) === 1);
 }
 
 /** IEEE 754 binary16 bits → number. */
