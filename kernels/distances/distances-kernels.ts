@@ -1,5 +1,5 @@
 import { loadKernelModule, type KernelInstance } from '../runtime/load-kernel-module';
-import { checkedPointer, createArena, type F32Buffer, type I32Buffer, type WasmArena } from '../runtime/wasm-arena';
+import { arenaBytesFor, checkedPointer, createArena, type F32Buffer, type I32Buffer, type WasmArena } from '../runtime/wasm-arena';
 import { checkInteger, checkMetric, KernelArgumentError, largerIsNearer, METRIC_CODE, rowCount, type DistanceMetric } from './distance-metrics';
 
 /** Exports of kernels/build/distances.wasm (see kernels/distances/assembly/index.ts). */
@@ -117,7 +117,8 @@ export class DistanceKernels {
     const n = rowCount('x', x, d);
     const k = rowCount('c', c, d);
     if (k === 0) throw new KernelArgumentError(`'c' must hold at least one centroid`);
-    const arena = this.#resetScratch();
+    const kp = paddedCentroidCount(k);
+    const arena = this.#resetScratch(arenaBytesFor(c.length, kp * d, kp, kp, n * k, x.length, n));
     const cBuf = arena.f32From(c);
     const packed = this.packCentroids(arena, cBuf, k, d, metric);
     const out = arena.f32(n * k);
@@ -152,7 +153,7 @@ export class DistanceKernels {
   topK(scores: Float32Array, cols: number, k: number, options: { largest?: boolean } = {}): TopKResult {
     const n = rowCount('scores', scores, cols);
     checkInteger('k', k, 1, Math.min(MAX_TOP_K, cols));
-    const arena = this.#resetScratch();
+    const arena = this.#resetScratch(arenaBytesFor(scores.length, n * k, n * k, 2 * k));
     const s = arena.f32From(scores);
     const idx = arena.i32(n * k);
     const val = arena.f32(n * k);
@@ -168,7 +169,8 @@ export class DistanceKernels {
     const n = rowCount('x', x, d);
     const k = rowCount('c', c, d);
     if (k === 0) throw new KernelArgumentError(`'c' must hold at least one centroid`);
-    const arena = this.#resetScratch();
+    const kp = paddedCentroidCount(k);
+    const arena = this.#resetScratch(arenaBytesFor(c.length, kp * d, kp, kp, x.length, n, n, n, ASSIGN_SCRATCH_BYTES / 4));
     const packed = this.packCentroids(arena, arena.f32From(c), k, d, 'squared-l2');
     const xBuf = arena.f32From(x);
     const labels = arena.i32(n);
@@ -195,8 +197,10 @@ export class DistanceKernels {
     return largerIsNearer(metric);
   }
 
-  #resetScratch(): WasmArena {
+  /** The scratch arena, reset, with room for `bytes` so views taken during a call stay attached. */
+  #resetScratch(bytes: number): WasmArena {
     this.#scratch.reset();
+    this.#scratch.reserve(bytes);
     return this.#scratch;
   }
 }

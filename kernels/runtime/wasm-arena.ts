@@ -165,6 +165,28 @@ export class WasmArena {
     return buffer;
   }
 
+  /**
+   * Makes sure the next `bytes` of allocations (each rounded up to 16 bytes) fit without taking
+   * a new region, taking one now if needed: call it before making buffers whose views you hold,
+   * so later allocations cannot grow memory under them.
+   */
+  reserve(bytes: number): void {
+    this.#assertLive('reserve');
+    const need = alignUp(bytes, ALIGN);
+    if (this.#offset + need <= this.#regions[this.#current]!.bytes) return;
+    for (let next = this.#current + 1; next < this.#regions.length; next++) {
+      if (this.#regions[next]!.bytes >= need) {
+        // Regions before `next` stay unused until reset: simpler than reordering, and rare.
+        this.#current = next;
+        this.#offset = 0;
+        return;
+      }
+    }
+    this.#regions.push(takeRegion(this.instance, Math.max(this.#chunkBytes, need)));
+    this.#current = this.#regions.length - 1;
+    this.#offset = 0;
+  }
+
   /** Invalidates every buffer made so far and reuses the arena's memory from the start. */
   reset(): void {
     this.#assertLive('reset');
@@ -215,6 +237,11 @@ export class WasmArena {
  */
 export function createArena(instance: KernelInstance, capacityBytes = DEFAULT_CAPACITY): WasmArena {
   return new WasmArena(instance, capacityBytes);
+}
+
+/** Bytes an arena needs for buffers of these element counts of 4-byte elements (16-byte aligned each). */
+export function arenaBytesFor(...counts: number[]): number {
+  return counts.reduce((total, n) => total + alignUp(Math.max(n * 4, ALIGN), ALIGN), 0);
 }
 
 /** Throws unless `buffer` is live and belongs to `instance` with at least `minLength` elements; returns its pointer. */
