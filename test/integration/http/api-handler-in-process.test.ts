@@ -1,4 +1,6 @@
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { decodeInferRequest } from '../../../lib/protocol/infer-request-decoder';
 import { encodeInferRequest } from '../../../lib/protocol/infer-request-encoder';
 import type { HostTensor } from '../../../lib/protocol/tensor';
@@ -66,5 +68,32 @@ describe('api handler (in process, real models)', () => {
     expect(result.statusCode).toBe(200);
     const header = JSON.parse(resultBytes(result).subarray(0, Number(result.headers?.['inference-header-content-length'])).toString('utf8'));
     expect(header.outputs[0].shape).toEqual([1, 1, 64, 96]);
+  });
+});
+
+describe('sample events (events/http)', () => {
+  const eventsDir = join(process.cwd(), 'events/http');
+  const files = readdirSync(eventsDir).filter((f) => f.endsWith('.json'));
+
+  it('cover every route the API serves', () => {
+    const paths = files.map((f) => JSON.parse(readFileSync(join(eventsDir, f), 'utf8')).rawPath as string);
+    for (const route of [/^\/v2$/, /^\/v2\/health\/live$/, /^\/v2\/health\/ready$/, /^\/v2\/models$/, /^\/v2\/models\/[^/]+$/, /^\/v2\/models\/[^/]+\/ready$/,
+      /^\/v2\/models\/[^/]+\/infer$/, /^\/v2\/models\/[^/]+\/versions\/[^/]+$/, /^\/v2\/models\/[^/]+\/versions\/[^/]+\/ready$/, /^\/v2\/models\/[^/]+\/versions\/[^/]+\/infer$/]) {
+      expect(paths.some((p) => route.test(p))).toBe(true);
+    }
+  });
+
+  it.each(files)('%s gets its expected answer from the real handler', async (file) => {
+    const event = JSON.parse(readFileSync(join(eventsDir, file), 'utf8')) as APIGatewayProxyEventV2;
+    const result = await api.invoke(event);
+    const expected = file.startsWith('wrong-method') ? 405 : 200;
+    expect(result.statusCode).toBe(expected);
+    if (file.startsWith('infer')) {
+      const bytes = resultBytes(result);
+      const headerLength = Number(result.headers?.['inference-header-content-length'] ?? bytes.byteLength);
+      const header = JSON.parse(bytes.subarray(0, headerLength).toString('utf8'));
+      expect(header.model_name).toBe('iris-classifier');
+      expect(header.outputs.length).toBeGreaterThan(0);
+    }
   });
 });
