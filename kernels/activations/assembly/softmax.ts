@@ -53,9 +53,8 @@ export function logSoftmaxRows(src: usize, rows: i32, cols: i32, dst: usize): vo
     const row = f32At(src, r * cols);
     const out = f32At(dst, r * cols);
     const m = rowMax(row, cols);
-    const shift = m + Mathf.log(sumExp(row, cols, m, 0, false));
-    // (x - m) - ln(s), not x - (m + ln s): keeps the largest entry's result exact when s ~ 1.
-    const logSum = shift - m;
+    // (x - m) - ln(s), never x - (m + ln s): with a large m, m + ln s would round ln s away.
+    const logSum = Mathf.log(sumExp(row, cols, m, 0, false));
     const mv = f32x4.splat(m);
     const lv = f32x4.splat(logSum);
     let i = 0;
