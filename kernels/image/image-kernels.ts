@@ -106,7 +106,10 @@ export function chwToHwc(tensor: Float32Array, height: number, width: number, ch
   });
 }
 
-/** Bilinear resize (align_corners=false, as PyTorch/OpenCV, no antialias) of `planes` CHW float32 planes. */
+/**
+ * Bilinear resize (align_corners=false, as PyTorch/OpenCV, no antialias) of `planes` CHW float32 planes.
+ * NaN policy: a NaN reaches every output whose 2x2 source neighbourhood holds it, even at weight 0 (as PyTorch).
+ */
 export function resizeBilinearPlanes(
   src: Float32Array, planes: number, inHeight: number, inWidth: number, outHeight: number, outWidth: number,
 ): Float32Array {
