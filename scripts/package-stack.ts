@@ -2,10 +2,12 @@
  * `npm run package` (after `npm run build`): `serverless package` with no AWS account.
  * Writes the function and layer zips and the CloudFormation templates to `.serverless/`,
  * then prints each function's artifact sizes against Lambda's 250 MB unzipped limit and
- * fails when a function is over it. Extra arguments go to `serverless package`.
+ * fails when a function is over it. `--out DIR` writes elsewhere than `.serverless/`
+ * (the package test uses a temporary folder); other arguments go to `serverless package`.
  *
  * @example
  * npm run package
+ * npm run package -- --out /tmp/hotpath-package
  * npm run package -- --stage prod --param="auth=jwt" --param="jwtIssuer=https://issuer/" --param="jwtAudience=api"
  */
 import { spawnSync } from 'node:child_process';
@@ -14,9 +16,21 @@ import { performance } from 'node:perf_hooks';
 import { formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, readFunctionArtifacts } from './stack-artifacts';
 
 const root = process.cwd();
-const packageDir = join(root, '.serverless');
 
-function runServerlessPackage(extraArgs: readonly string[]): void {
+/** Splits `--out DIR` / `--out=DIR` off the arguments meant for `serverless package`. */
+function readArgs(argv: readonly string[]): { packageDir: string; serverlessArgs: string[] } {
+  let packageDir = join(root, '.serverless');
+  const serverlessArgs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--out' && argv[i + 1] !== undefined) packageDir = resolve(root, argv[++i] as string);
+    else if (arg.startsWith('--out=')) packageDir = resolve(root, arg.slice('--out='.length));
+    else serverlessArgs.push(arg);
+  }
+  return { packageDir, serverlessArgs };
+}
+
+function runServerlessPackage(packageDir: string, extraArgs: readonly string[]): void {
   const started = performance.now();
   const result = spawnSync(
     process.execPath,
@@ -41,7 +55,7 @@ function runServerlessPackage(extraArgs: readonly string[]): void {
   console.log(`package: serverless package took ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-function reportSizes(): boolean {
+function reportSizes(packageDir: string): boolean {
   let withinLimits = true;
   for (const fn of readFunctionArtifacts(packageDir)) {
     console.log(`${fn.logicalId}:`);
@@ -56,8 +70,9 @@ function reportSizes(): boolean {
 }
 
 try {
-  runServerlessPackage(process.argv.slice(2));
-  if (!reportSizes()) {
+  const { packageDir, serverlessArgs } = readArgs(process.argv.slice(2));
+  runServerlessPackage(packageDir, serverlessArgs);
+  if (!reportSizes(packageDir)) {
     console.error('package: a function is over Lambda\'s 250 MB unzipped limit (code + layers)');
     process.exit(1);
   }
