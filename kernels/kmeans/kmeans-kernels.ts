@@ -56,6 +56,8 @@ export interface KMeansResult {
   readonly converged: boolean;
   /** Clusters that went empty and were re-seeded with the farthest points, summed over iterations. */
   readonly emptyClustersRepaired: number;
+  /** Wall time of the Lloyd iterations and the final assignment, in ms (excludes setup and init). */
+  readonly lloydMs: number;
 }
 
 /** Work of one assignment step (3·n·k·d flops) above which threads pay for their dispatch. */
@@ -236,6 +238,7 @@ class KMeansSession {
     const b = this.#b;
     const maxIterations = options.maxIterations ?? 300;
     b.centroids.view.set(init);
+    const started = performance.now();
     let iterations = 0;
     let converged = false;
     let repaired = 0;
@@ -271,8 +274,9 @@ class KMeansSession {
     const minDist = b.minDist.view;
     let inertia = 0;
     for (let i = 0; i < n; i++) inertia += minDist[i]!;
+    const lloydMs = performance.now() - started;
     return {
-      k, d, centroids: b.centroids.view.slice(), labels: b.labels.view.slice(), inertia, iterations, converged, emptyClustersRepaired: repaired,
+      k, d, centroids: b.centroids.view.slice(), labels: b.labels.view.slice(), inertia, iterations, converged, emptyClustersRepaired: repaired, lloydMs,
     };
   }
 

@@ -1,0 +1,207 @@
+// npm run bench:kernels — kernel figures against their anchors, measured in the same run:
+// distances vs onnxruntime-node's MatMul graph, k-means vs scikit-learn and ml-kmeans.
+// Writes bench/results/kernels.json. Part B's cases come from ./signal-cases.ts when present.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { compareWithAnchor, writeBenchResults, type BenchResult } from '../bench-results';
+import { DistanceKernels, paddedCentroidCount } from '../../kernels/distances/distances-kernels';
+import { fitKMeans, kmeansPlusPlusInit } from '../../kernels/kmeans/kmeans-kernels';
+import { createArena } from '../../kernels/runtime/wasm-arena';
+import { instantiateKernelModule } from '../../kernels/runtime/load-kernel-module';
+import { balancedDataset, irregularDataset, wideDataset, type BenchDataset } from './kernel-datasets';
+import { squaredL2DistanceGraph } from './onnx-distance-graph';
+import { ensureSklearn, runSklearnKMeans } from './sklearn-kmeans-anchor';
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const ITERATIONS = 20;
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function timeMs(reps: number, fn: () => void): number {
+  fn();
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+async function timeMsAsync(reps: number, fn: () => Promise<unknown>): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+/** Centroids for the distance cases: the first k rows (any k × d values do for timing). */
+function firstRows(ds: BenchDataset): Float32Array {
+  return ds.x.slice(0, ds.k * ds.d);
+}
+
+async function distanceCases(ds: BenchDataset): Promise<BenchResult[]> {
+  const { n, d, k, x } = ds;
+  const c = firstRows(ds);
+  const gflop = (3 * n * k * d) / 1e9;
+  // Ours: single thread, inputs already in WASM memory (zero-copy arena), output n × k written there.
+  const kernels = new DistanceKernels(instantiateKernelModule('distances'));
+  const kp = paddedCentroidCount(k);
+  const arena = createArena(kernels.instance, (n * d + n * k + 3 * n + k * d + kp * d + 2 * kp) * 4 + 4096);
+  const xb = arena.f32From(x);
+  const packed = kernels.packCentroids(arena, arena.f32From(c), k, d, 'squared-l2');
+  const out = arena.f32(n * k);
+  const labels = arena.i32(n);
+  const dist = arena.f32(n);
+  const work = createArena(kernels.instance, n * 4 * 3 + 4096);
+  const matrixMs = timeMs(5, () => {
+    work.reset();
+    kernels.distanceMatrixInArena(work, xb, n, packed, out);
+  });
+  const assignMs = timeMs(5, () => {
+    work.reset();
+    kernels.assignNearestInArena(work, xb, n, packed, labels, dist);
+  });
+  // Anchor: onnxruntime-node (native CPU, 1 intra-op thread) running ‖x‖² − 2XCᵀ + ‖c‖².
+  const session = await ort.InferenceSession.create(squaredL2DistanceGraph(), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+  const ct = new Float32Array(d * k);
+  const cn = new Float32Array(k);
+  for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) {
+    ct[t * k + j] = c[j * d + t]!;
+    cn[j]! += c[j * d + t]! ** 2;
+  }
+  const feeds = { X: new ort.Tensor('float32', x, [n, d]), CT: new ort.Tensor('float32', ct, [d, k]), CN: new ort.Tensor('float32', cn, [1, k]) };
+  const ortResult = (await session.run(feeds)).DIST!.data as Float32Array;
+  let maxErr = 0;
+  for (let i = 0; i < Math.min(n, 1000) * k; i++) maxErr = Math.max(maxErr, Math.abs(ortResult[i]! - out.view[i]!) / (1 + Math.abs(ortResult[i]!)));
+  const ortMs = await timeMsAsync(5, () => session.run(feeds));
+  await session.release();
+  arena.release();
+  work.release();
+  const anchor = `onnxruntime-node ${ort.env.versions.common} MatMul distance graph, 1 thread`;
+  const ortGflops = gflop / (ortMs / 1000);
+  log(`distances ${ds.name}: matrix ${matrixMs.toFixed(1)} ms, assign ${assignMs.toFixed(1)} ms, onnxruntime ${ortMs.toFixed(1)} ms (max rel diff ${maxErr.toExponential(1)})`);
+  return [
+    compareWithAnchor({ case: `distances/${ds.name}/squared-l2-matrix`, metric: 'gflops', value: Number((gflop / (matrixMs / 1000)).toFixed(2)), lower_is_better: false }, anchor, Number(ortGflops.toFixed(2)), 0.5),
+    compareWithAnchor({ case: `distances/${ds.name}/assign-nearest-fused`, metric: 'gflops', value: Number((gflop / (assignMs / 1000)).toFixed(2)), lower_is_better: false }, anchor, Number(ortGflops.toFixed(2)), 0.5),
+  ];
+}
+
+interface KMeansFigures {
+  readonly results: BenchResult[];
+  readonly perIterationMs: number;
+}
+
+async function kmeansCases(ds: BenchDataset, sklearnProblem: string | undefined, mlKmeans: typeof import('ml-kmeans') | undefined): Promise<KMeansFigures> {
+  const { n, d, k, x } = ds;
+  const init = kmeansPlusPlusInit(x, d, k, 7);
+  const results: BenchResult[] = [];
+  const ours = new Map<number, { perIter: number; loopPerIter: number; inertia: number; iterations: number }>();
+  for (const threads of [1, 2]) {
+    const runs = [0, 1, 2].map(() => {
+      const t = performance.now();
+      const r = fitKMeans(x, d, { k, init, maxIterations: ITERATIONS, tolerance: 0, threads });
+      return { total: performance.now() - t, r };
+    });
+    const best = runs.sort((a, b) => a.total - b.total)[1]!;
+    ours.set(threads, {
+      perIter: best.total / best.r.iterations, loopPerIter: best.r.lloydMs / best.r.iterations, inertia: best.r.inertia, iterations: best.r.iterations,
+    });
+    log(`kmeans ${ds.name} ${threads}t: ${(best.total / best.r.iterations).toFixed(2)} ms/iter (${best.r.iterations} iter, inertia ${best.r.inertia.toFixed(1)})`);
+  }
+  if (sklearnProblem) {
+    for (const threads of [1, 2]) {
+      results.push({ case: `kmeans/${ds.name}/${threads}-thread`, metric: 'ms_per_iteration', value: Number(ours.get(threads)!.perIter.toFixed(3)), lower_is_better: true, note: `scikit-learn anchor skipped: ${sklearnProblem}` });
+    }
+  } else {
+    const sk = runSklearnKMeans(x, n, d, init, ITERATIONS, [1, 2], 3);
+    for (const run of sk.runs) {
+      const mine = ours.get(run.threads)!;
+      const skPerIter = run.ms / run.n_iter;
+      const anchor = `scikit-learn ${sk.version} KMeans(lloyd), ${run.threads} thread${run.threads > 1 ? 's' : ''} (${sk.blas.join('; ')})`;
+      log(`sklearn ${ds.name} ${run.threads}t: ${skPerIter.toFixed(2)} ms/iter (${run.n_iter} iter, inertia ${run.inertia.toFixed(1)})`);
+      results.push(compareWithAnchor(
+        {
+          case: `kmeans/${ds.name}/${run.threads}-thread`, metric: 'ms_per_iteration', value: Number(mine.perIter.toFixed(3)), lower_is_better: true,
+          note: `whole fit from the same init / iterations for both (ours ${mine.iterations}, scikit-learn ${run.n_iter}); our Lloyd loop alone: ${mine.loopPerIter.toFixed(3)} ms/iteration`,
+        },
+        anchor, Number(skPerIter.toFixed(3)), 1.0,
+      ));
+      const rel = Math.abs(mine.inertia - run.inertia) / run.inertia;
+      results.push(compareWithAnchor(
+        { case: `kmeans/${ds.name}/${run.threads}-thread/inertia`, metric: 'inertia', value: Number(mine.inertia.toFixed(2)), lower_is_better: true, note: `relative difference ${rel.toExponential(2)} (target ≤ 1e-3)` },
+        anchor, Number(run.inertia.toFixed(2)), 1.001,
+      ));
+    }
+  }
+  if (mlKmeans) {
+    // ml-kmeans is plain JS on number[][]: run it on a 10,000-row subset for 3 iterations and scale
+    // per-iteration time linearly in n (its cost per iteration is n·k·d).
+    const sub = Math.min(n, 10_000);
+    const rows = Array.from({ length: sub }, (_, i) => Array.from(x.subarray(i * d, i * d + d)));
+    const centers = Array.from({ length: k }, (_, j) => Array.from(init.subarray(j * d, j * d + d)));
+    const t = performance.now();
+    const r = mlKmeans.kmeans(rows, k, { initialization: centers, maxIterations: 3, tolerance: 0 });
+    const perIterSub = (performance.now() - t) / Math.max(1, r.iterations);
+    const scaled = perIterSub * (n / sub);
+    const mine = ours.get(1)!.perIter;
+    log(`ml-kmeans ${ds.name}: ${perIterSub.toFixed(1)} ms/iter on ${sub} rows → ${scaled.toFixed(1)} ms/iter scaled to ${n}`);
+    results.push({
+      ...compareWithAnchor({ case: `kmeans/${ds.name}/vs-ml-kmeans`, metric: 'speedup', value: Number((scaled / mine).toFixed(1)), lower_is_better: false }, 'ml-kmeans 7.0.1 (speedup anchor = 1)', 1, 50),
+      note: `ml-kmeans measured on ${sub} of ${n} rows (${r.iterations} iterations, ${perIterSub.toFixed(1)} ms/iteration), scaled linearly to ${n} rows: ${scaled.toFixed(1)} ms/iteration vs ours ${mine.toFixed(2)} (1 thread)`,
+    });
+  }
+  return { results, perIterationMs: ours.get(1)!.perIter };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const results: BenchResult[] = [];
+  const balanced = balancedDataset();
+  const irregular = irregularDataset();
+  const wide = wideDataset();
+  log(`bench: data sets generated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  for (const ds of [balanced, wide]) results.push(...(await distanceCases(ds)));
+  const sklearnProblem = ensureSklearn(log);
+  if (sklearnProblem) log(`bench: scikit-learn comparison skipped: ${sklearnProblem}`);
+  let mlKmeans: typeof import('ml-kmeans') | undefined;
+  try {
+    mlKmeans = await import('ml-kmeans');
+  } catch (cause) {
+    log(`bench: ml-kmeans not loadable, comparison skipped: ${String(cause)}`);
+  }
+  const b = await kmeansCases(balanced, sklearnProblem, mlKmeans);
+  const irr = await kmeansCases(irregular, sklearnProblem, mlKmeans);
+  const w = await kmeansCases(wide, sklearnProblem, undefined);
+  results.push(...b.results, ...irr.results, ...w.results);
+  results.push(compareWithAnchor(
+    { case: 'kmeans/irregular-vs-balanced', metric: 'ms_per_iteration', value: Number(irr.perIterationMs.toFixed(3)), lower_is_better: true, note: 'no-cliff check: irregular per-iteration time over balanced, 1 thread' },
+    'ours on balanced-100k-64-32, 1 thread', Number(b.perIterationMs.toFixed(3)), 1.2,
+  ));
+  const signalCases = join(__dirname, 'signal-cases.ts');
+  if (existsSync(signalCases)) {
+    // A non-literal specifier: the file is Part B's and may not exist when this one is type-checked.
+    const specifier = './signal-cases';
+    const mod = (await import(specifier)) as { runSignalCases(): Promise<BenchResult[]> };
+    results.push(...(await mod.runSignalCases()));
+  }
+  const path = writeBenchResults('kernels', results);
+  for (const r of results) {
+    const ratio = r.ratio === undefined ? '' : ` ratio ${r.ratio}${r.met === undefined ? '' : r.met ? ' (met)' : ' (NOT met)'}`;
+    log(`${r.case}: ${r.value} ${r.metric}${r.anchor_value !== undefined ? ` vs ${r.anchor_value}` : ''}${ratio}`);
+  }
+  log(`bench: wrote ${path} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main().catch((error: unknown) => {
+  log(`bench failed: ${error instanceof Error ? error.stack : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,30 @@
+import { onnx } from 'onnx-proto';
+
+/**
+ * A tiny ONNX graph computing squared L2 distances the way a BLAS-backed runtime does:
+ * ‖x‖² − 2·X·Cᵀ + ‖c‖² with one MatMul. Inputs X [N, D], CT [D, K], CN [1, K]; output DIST [N, K].
+ */
+export function squaredL2DistanceGraph(): Uint8Array {
+  const f32 = onnx.TensorProto.DataType.FLOAT;
+  const io = (name: string, dims: (number | string)[]): onnx.IValueInfoProto => ({
+    name,
+    type: { tensorType: { elemType: f32, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  });
+  const graph: onnx.IGraphProto = {
+    name: 'squared_l2_distances',
+    node: [
+      { opType: 'MatMul', input: ['X', 'CT'], output: ['XC'] },
+      { opType: 'ReduceSumSquare', input: ['X'], output: ['XN'], attribute: [
+        { name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1] },
+        { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 },
+      ] },
+      { opType: 'Mul', input: ['XC', 'NEG2'], output: ['M2'] },
+      { opType: 'Add', input: ['M2', 'XN'], output: ['S'] },
+      { opType: 'Add', input: ['S', 'CN'], output: ['DIST'] },
+    ],
+    initializer: [{ name: 'NEG2', dataType: f32, dims: [], floatData: [-2] }],
+    input: [io('X', ['N', 'D']), io('CT', ['D', 'K']), io('CN', [1, 'K'])],
+    output: [io('DIST', ['N', 'K'])],
+  };
+  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], producerName: 'hotpath-bench', graph }).finish();
+}
