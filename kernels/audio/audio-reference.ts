@@ -85,11 +85,28 @@ export function dftReference(samples: ArrayLike<number>): { re: Float64Array; im
   return { re, im };
 }
 
-/** A plain TypeScript radix-2 FFT (float64), power spectrum of a real frame of power-of-two length: bins 0..n/2. */
+const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+
+/** cos/sin of -2*pi*k/n for k < n/2, computed once per size (as any reasonable plain FFT does). */
+function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
+  let t = twiddleCache.get(n);
+  if (!t) {
+    t = { cos: new Float64Array(n / 2), sin: new Float64Array(n / 2) };
+    for (let k = 0; k < n / 2; k++) {
+      t.cos[k] = Math.cos((-2 * Math.PI * k) / n);
+      t.sin[k] = Math.sin((-2 * Math.PI * k) / n);
+    }
+    twiddleCache.set(n, t);
+  }
+  return t;
+}
+
+/** A plain TypeScript radix-2 FFT (float64, cached twiddles), power spectrum of a real frame of power-of-two length: bins 0..n/2. */
 export function fftPowerReference(frame: ArrayLike<number>, scratchRe?: Float64Array, scratchIm?: Float64Array): Float64Array {
   const n = frame.length;
   const re = scratchRe ?? new Float64Array(n);
   const im = scratchIm ?? new Float64Array(n);
+  const { cos, sin } = twiddles(n);
   for (let i = 0, j = 0; i < n; i++) {
     re[j] = frame[i]!;
     im[j] = 0;
@@ -99,11 +116,11 @@ export function fftPowerReference(frame: ArrayLike<number>, scratchRe?: Float64A
   }
   for (let size = 2; size <= n; size <<= 1) {
     const half = size >> 1;
-    const step = (-2 * Math.PI) / size;
+    const stride = n / size;
     for (let s = 0; s < n; s += size) {
       for (let k = 0; k < half; k++) {
-        const wr = Math.cos(step * k);
-        const wi = Math.sin(step * k);
+        const wr = cos[k * stride]!;
+        const wi = sin[k * stride]!;
         const a = s + k;
         const b = a + half;
         const tr = re[b]! * wr - im[b]! * wi;
