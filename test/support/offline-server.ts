@@ -18,6 +18,8 @@ export interface OfflineServerOptions {
 export interface OfflineServer {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   baseUrl: string;
+  /** serverless-offline's Lambda Invoke API endpoint, for `@aws-sdk/client-lambda` (`endpoint`, function `hotpath-dev-api`). */
+  lambdaEndpoint: string;
   /** What the server printed so far (the last 20,000 characters). */
   output(): string;
   /** Stops the server and everything it started (its whole process group). */
@@ -55,7 +57,12 @@ export async function startOfflineServer(options: OfflineServerOptions = {}): Pr
   const exited = once(child, 'exit').catch(() => undefined);
 
   const baseUrl = `http://127.0.0.1:${port}`;
-  const server: OfflineServer = { baseUrl, output: () => output, stop: () => stopGroup(child, exited) };
+  const server: OfflineServer = {
+    baseUrl,
+    lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`,
+    output: () => output,
+    stop: () => stopGroup(child, exited),
+  };
   try {
     await waitUntilReady(baseUrl, options.env?.HOTPATH_API_KEY, child, options.readyTimeoutMs ?? 120_000);
   } catch (error) {
