@@ -1,0 +1,175 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManifestError, parseModelManifest, readModelManifest } from '../../../lib/models/model-manifest';
+
+function model(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'iris-classifier',
+    version: '1',
+    platform: 'onnx_onnxv1',
+    file: 'iris-classifier/1/model.onnx',
+    sha256: 'a'.repeat(64),
+    bytes: 1350,
+    inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
+    outputs: [{ name: 'label', datatype: 'INT64', shape: [-1] }],
+    maxBatchSize: 64,
+    serveByDefault: true,
+    ...overrides,
+  };
+}
+
+function manifestError(run: () => unknown): ManifestError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ManifestError) return error;
+    throw error;
+  }
+  throw new Error('expected a ManifestError, nothing was thrown');
+}
+
+describe('model-manifest', () => {
+  describe('parseModelManifest', () => {
+    it('returns the manifest when every model is well formed', () => {
+      // Prepare
+      const manifest = { schemaVersion: 1, models: [model(), model({ name: 'silero-vad', inputs: [{ name: 'sr', datatype: 'INT64', shape: [] }] })] };
+
+      // Act
+      const parsed = parseModelManifest(manifest);
+
+      // Assess
+      expect(parsed.models.map((m) => m.name)).toEqual(['iris-classifier', 'silero-vad']);
+    });
+
+    it.each([
+      ['not an object', 'manifest'],
+      ['a wrong schemaVersion', { schemaVersion: 2, models: [] }],
+      ['no models array', { schemaVersion: 1, models: {} }],
+      ['null', null],
+    ])('refuses a manifest that is %s', (_, value) => {
+      // Act
+      const error = manifestError(() => parseModelManifest(value, 'm.json'));
+
+      // Assess
+      expect(error.message).toBe('m.json: expected {"schemaVersion": 1, "models": [...]}');
+      expect(error.status).toBe(500);
+      expect(error.expose).toBe(false);
+    });
+
+    it.each([
+      ['name', { name: '' }, 'models[0] (): "name" must be a non-empty string'],
+      ['version', { version: 1 }, 'models[0] (iris-classifier): "version" must be a non-empty string'],
+      ['platform', { platform: undefined }, 'models[0] (iris-classifier): "platform" must be a non-empty string'],
+      ['file', { file: '' }, 'models[0] (iris-classifier): "file" must be a non-empty string'],
+      ['sha256 (upper case)', { sha256: 'A'.repeat(64) }, 'models[0] (iris-classifier): "sha256" must be 64 lower-case hex digits'],
+      ['sha256 (short)', { sha256: 'a'.repeat(63) }, 'models[0] (iris-classifier): "sha256" must be 64 lower-case hex digits'],
+      ['bytes', { bytes: -1 }, 'models[0] (iris-classifier): "bytes" must be a non-negative integer'],
+      ['maxBatchSize', { maxBatchSize: 1.5 }, 'models[0] (iris-classifier): "maxBatchSize" must be a non-negative integer'],
+      ['serveByDefault', { serveByDefault: 'yes' }, 'models[0] (iris-classifier): "serveByDefault" must be true or false'],
+      ['inputs (empty)', { inputs: [] }, 'models[0] (iris-classifier): "inputs" must be a non-empty array'],
+      ['outputs (missing)', { outputs: undefined }, 'models[0] (iris-classifier): "outputs" must be a non-empty array'],
+      [
+        'inputs (datatype)',
+        { inputs: [{ name: 'input', datatype: 'FLOAT', shape: [1] }] },
+        'models[0] (iris-classifier): inputs entry {"name":"input","datatype":"FLOAT","shape":[1]} must be {name, datatype, shape} with dims >= -1',
+      ],
+      [
+        'outputs (dim)',
+        { outputs: [{ name: 'y', datatype: 'FP32', shape: [-2] }] },
+        'models[0] (iris-classifier): outputs entry {"name":"y","datatype":"FP32","shape":[-2]} must be {name, datatype, shape} with dims >= -1',
+      ],
+      [
+        'inputs (name)',
+        { inputs: [{ datatype: 'FP32', shape: [1] }] },
+        'models[0] (iris-classifier): inputs entry {"datatype":"FP32","shape":[1]} must be {name, datatype, shape} with dims >= -1',
+      ],
+    ])('names the model and field when %s is bad', (_, overrides, message) => {
+      // Act
+      const error = manifestError(() => parseModelManifest({ schemaVersion: 1, models: [model(overrides)] }, 'm.json'));
+
+      // Assess
+      expect(error.message).toBe(`m.json: ${message}`);
+    });
+
+    it('names the index of the bad model when it is not the first', () => {
+      // Act
+      const error = manifestError(() => parseModelManifest({ schemaVersion: 1, models: [model(), model({ name: 'vad', bytes: 'many' })] }, 'm.json'));
+
+      // Assess
+      expect(error.message).toBe('m.json: models[1] (vad): "bytes" must be a non-negative integer');
+    });
+
+    it('refuses a model entry that is not an object', () => {
+      // Act
+      const error = manifestError(() => parseModelManifest({ schemaVersion: 1, models: [null] }, 'm.json'));
+
+      // Assess
+      expect(error.message).toBe('m.json: models[0] (?): must be an object');
+    });
+
+    it('refuses the same name and version twice and takes two versions of one name', () => {
+      // Act
+      const twice = manifestError(() => parseModelManifest({ schemaVersion: 1, models: [model(), model()] }, 'm.json'));
+      const versions = parseModelManifest({ schemaVersion: 1, models: [model(), model({ version: '2' })] });
+
+      // Assess
+      expect(twice.message).toBe("m.json: model 'iris-classifier' version '1' appears twice");
+      expect(versions.models.map((m) => m.version)).toEqual(['1', '2']);
+    });
+  });
+
+  describe('readModelManifest', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'hotpath-manifest-'));
+    });
+    afterEach(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('reads and checks manifest.json in the folder', async () => {
+      // Prepare
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ schemaVersion: 1, models: [model()] }));
+
+      // Act
+      const manifest = await readModelManifest(dir);
+
+      // Assess
+      expect(manifest.models[0]!.name).toBe('iris-classifier');
+    });
+
+    it('says how to build the models when manifest.json is missing', async () => {
+      // Act
+      const error = await readModelManifest(dir).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ManifestError);
+      expect((error as Error).message).toBe(
+        `model manifest '${join(dir, 'manifest.json')}' cannot be read (run \`npm run build:layers\`, or set HOTPATH_MODELS_DIR)`,
+      );
+    });
+
+    it('names the file when manifest.json is not JSON', async () => {
+      // Prepare
+      writeFileSync(join(dir, 'manifest.json'), '{"schemaVersion": 1,');
+
+      // Act
+      const error = await readModelManifest(dir).catch((e: unknown) => e);
+
+      // Assess
+      expect((error as Error).message.startsWith(`model manifest '${join(dir, 'manifest.json')}' is not valid JSON: `)).toBe(true);
+    });
+
+    it('names the file and model when an entry is bad', async () => {
+      // Prepare
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ schemaVersion: 1, models: [model({ sha256: 'nope' })] }));
+
+      // Act
+      const error = await readModelManifest(dir).catch((e: unknown) => e);
+
+      // Assess
+      expect((error as Error).message).toBe(`${join(dir, 'manifest.json')}: models[0] (iris-classifier): "sha256" must be 64 lower-case hex digits`);
+    });
+  });
+});
