@@ -1,7 +1,9 @@
 /**
  * `npm start` (after `npm run build`): serves the API from serverless.yml under
  * serverless-offline on http://127.0.0.1:3000, with the models and runtime read from the
- * built layer folders (serverless-offline mounts no layers without Docker).
+ * built layer folders (serverless-offline mounts no layers without Docker), or from
+ * HOTPATH_MODELS_DIR / HOTPATH_ORT_WEB_DIR when set. Other HOTPATH_* variables reach the
+ * handler through serverless.yml's `${env:...}` defaults.
  *
  * Options (flags win over environment variables):
  *   --api-key KEY      require `x-api-key: KEY` on every request (env HOTPATH_API_KEY)
@@ -17,7 +19,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const root = process.cwd();
@@ -59,10 +61,11 @@ function readPort(name: string, raw: string | undefined, fallback: number): numb
 
 /** The serverless-offline command line and environment that serve serverless.yml locally. */
 function offlineCommand(options: LaunchOptions): { args: string[]; env: NodeJS.ProcessEnv } {
-  const modelsDir = join(root, 'layers/models/build/models');
-  const ortWebDir = join(root, 'layers/onnxruntime-web/build/nodejs/node_modules/onnxruntime-web');
-  for (const [what, dir] of [['models layer', modelsDir], ['runtime layer', ortWebDir]] as const) {
-    if (!existsSync(dir)) throw new Error(`${what} not built: '${dir}' is missing; run npm run build`);
+  // The built layer folders stand in for /opt unless the environment names others.
+  const modelsDir = resolve(root, process.env.HOTPATH_MODELS_DIR || 'layers/models/build/models');
+  const ortWebDir = resolve(root, process.env.HOTPATH_ORT_WEB_DIR || 'layers/onnxruntime-web/build/nodejs/node_modules/onnxruntime-web');
+  for (const [what, dir] of [['HOTPATH_MODELS_DIR (models layer)', modelsDir], ['HOTPATH_ORT_WEB_DIR (runtime layer)', ortWebDir]] as const) {
+    if (!existsSync(dir)) throw new Error(`${what}: '${dir}' is missing; run npm run build`);
   }
   const args = [
     resolve(root, 'node_modules/serverless/bin/serverless.js'),
