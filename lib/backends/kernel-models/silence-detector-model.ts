@@ -1,13 +1,22 @@
 import { SilenceDetector, resolveSilenceDetectorOptions } from '../../../kernels/audio/silence-detector';
 import { pcm16ToFloat32 } from '../../../kernels/audio/audio-kernels';
 import { frameGeometry, type SilenceDetectorOptions } from '../../../kernels/audio/speech-state-machine';
-import { InvalidRequestError } from '../../errors/hotpath-error';
+import { InvalidRequestError, ModelVerificationError } from '../../errors/hotpath-error';
 import type { HostTensor } from '../../protocol/tensor';
 import type { TensorSignature } from '../inference-backend';
+import type { KernelModelKind } from '../kernel-backend';
 
-/** Model parameters as the JSON artifact holds them: `{ "kind": "silence-detector", "options": { ... } }`. */
+/**
+ * Model parameters as the JSON artifact holds them, e.g.
+ * `{ "kind": "silence-detector", "input": "audio", "sampleRateInput": false, "options": { "hangoverMs": 250 } }`.
+ * The serving path requires every declared input, so the artifact picks the signature: `input` is
+ * `audio` (FP32 [-1]) or `pcm16` (INT16 [-1]); `sampleRateInput` adds `sample_rate` (INT32 [1]),
+ * otherwise the rate is `options.sampleRate` (16000 by default).
+ */
 export interface SilenceDetectorModelParameters {
   readonly kind: 'silence-detector';
+  readonly input?: 'audio' | 'pcm16';
+  readonly sampleRateInput?: boolean;
   readonly options?: SilenceDetectorOptions;
 }
 
@@ -16,17 +25,17 @@ export interface SilenceDetectorModel {
   readonly inputs: readonly TensorSignature[];
   readonly outputs: readonly TensorSignature[];
   run(inputs: readonly HostTensor[]): HostTensor[];
+  dispose(): void;
 }
 
-/**
- * Exactly one of `audio` (float samples) or `pcm16` (int16 samples), mono; `sample_rate` is optional
- * (default: the artifact's sampleRate, 16000 unless set).
- */
-export const SILENCE_DETECTOR_INPUTS: readonly TensorSignature[] = [
-  { name: 'audio', datatype: 'FP32', shape: [-1] },
-  { name: 'pcm16', datatype: 'INT16', shape: [-1] },
-  { name: 'sample_rate', datatype: 'INT32', shape: [1] },
-];
+const AUDIO_INPUT: TensorSignature = { name: 'audio', datatype: 'FP32', shape: [-1] };
+const PCM16_INPUT: TensorSignature = { name: 'pcm16', datatype: 'INT16', shape: [-1] };
+const SAMPLE_RATE_INPUT: TensorSignature = { name: 'sample_rate', datatype: 'INT32', shape: [1] };
+
+/** The input signatures an artifact's parameters declare. */
+export function silenceDetectorInputs(parameters: SilenceDetectorModelParameters): TensorSignature[] {
+  return [parameters.input === 'pcm16' ? PCM16_INPUT : AUDIO_INPUT, ...(parameters.sampleRateInput ? [SAMPLE_RATE_INPUT] : [])];
+}
 
 /** `segments`: [start, end) in seconds per speech segment; `frame_speech`: 1 for frames inside a segment (frame f starts at f * hop). */
 export const SILENCE_DETECTOR_OUTPUTS: readonly TensorSignature[] = [
@@ -43,10 +52,12 @@ export function parseSilenceDetectorParameters(artifact: Uint8Array | unknown): 
   if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'silence-detector') {
     throw new InvalidRequestError(`silence detector artifact: expected a JSON object with "kind": "silence-detector"`);
   }
-  const options = (value as { options?: unknown }).options ?? {};
+  const { input = 'audio', sampleRateInput = false, options = {} } = value as Record<string, unknown>;
+  if (input !== 'audio' && input !== 'pcm16') throw new InvalidRequestError(`silence detector artifact: 'input' must be "audio" or "pcm16", got ${JSON.stringify(input)}`);
+  if (typeof sampleRateInput !== 'boolean') throw new InvalidRequestError(`silence detector artifact: 'sampleRateInput' must be a boolean`);
   if (typeof options !== 'object' || options === null) throw new InvalidRequestError(`silence detector artifact: 'options' must be an object`);
   resolveSilenceDetectorOptions(options as SilenceDetectorOptions);
-  return { kind: 'silence-detector', options: options as SilenceDetectorOptions };
+  return { kind: 'silence-detector', input, sampleRateInput, options: options as SilenceDetectorOptions };
 }
 
 function samplesFrom(inputs: readonly HostTensor[]): Float32Array {
@@ -56,8 +67,7 @@ function samplesFrom(inputs: readonly HostTensor[]): Float32Array {
     throw new InvalidRequestError(`silence detector: send exactly one of input 'audio' (FP32 [-1]) or 'pcm16' (INT16 [-1]), got ${audio && pcm ? 'both' : 'neither'}`);
   }
   const tensor = (audio ?? pcm)!;
-  const mono = tensor.shape.length === 1 || (tensor.shape.length === 2 && tensor.shape[0] === 1);
-  if (!mono) throw new InvalidRequestError(`input '${tensor.name}': expected shape [-1] (mono samples), got [${tensor.shape.join(',')}]`);
+  if (tensor.shape.length !== 1) throw new InvalidRequestError(`input '${tensor.name}': expected shape [-1] (mono samples), got [${tensor.shape.join(',')}]`);
   if (audio) {
     if (!(audio.data instanceof Float32Array)) throw new InvalidRequestError(`input 'audio': expected datatype FP32, got ${audio.datatype}`);
     return audio.data;
@@ -87,8 +97,9 @@ function sampleRateFrom(inputs: readonly HostTensor[], fallback: number): number
 export function createSilenceDetectorModel(parameters: SilenceDetectorModelParameters): SilenceDetectorModel {
   const base = resolveSilenceDetectorOptions(parameters.options);
   return {
-    inputs: SILENCE_DETECTOR_INPUTS,
+    inputs: silenceDetectorInputs(parameters),
     outputs: SILENCE_DETECTOR_OUTPUTS,
+    dispose() {},
     run(inputs: readonly HostTensor[]): HostTensor[] {
       const samples = samplesFrom(inputs);
       const sampleRate = sampleRateFrom(inputs, base.sampleRate);
@@ -113,3 +124,18 @@ export function createSilenceDetectorModel(parameters: SilenceDetectorModelParam
 export function silenceDetectorFrameGeometry(parameters: SilenceDetectorModelParameters, sampleRate: number): { frameLength: number; hop: number } {
   return frameGeometry(resolveSilenceDetectorOptions({ ...parameters.options, sampleRate }));
 }
+
+/** The kernel backend's entry for silence detection: artifacts named `*.silence-detector.json`. */
+export const silenceDetectorKind: KernelModelKind = {
+  kind: 'silence-detector',
+  fileSuffix: '.silence-detector.json',
+  load(bytes, model) {
+    let parameters: SilenceDetectorModelParameters;
+    try {
+      parameters = parseSilenceDetectorParameters(bytes);
+    } catch (cause) {
+      throw new ModelVerificationError(`model '${model.name}': ${(cause as Error).message}`, cause);
+    }
+    return createSilenceDetectorModel(parameters);
+  },
+};

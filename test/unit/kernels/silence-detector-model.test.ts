@@ -24,9 +24,19 @@ describe('silence detector model', () => {
     expect(flags[expected[0]!.endFrame]).toBe(1);
   });
 
+  it('declares the inputs its artifact picks (audio by default; pcm16 and sample_rate on request)', () => {
+    expect(model.inputs.map((s) => s.name)).toEqual(['audio']);
+    const pcmModel = createSilenceDetectorModel(parseSilenceDetectorParameters({ kind: 'silence-detector', input: 'pcm16', sampleRateInput: true }));
+    expect(pcmModel.inputs).toEqual([
+      { name: 'pcm16', datatype: 'INT16', shape: [-1] },
+      { name: 'sample_rate', datatype: 'INT32', shape: [1] },
+    ]);
+  });
+
   it('gives the same segments for PCM16 input with an explicit sample rate', () => {
     const pcm = float32ToPcm16(samples);
-    const fromPcm = model.run([
+    const pcmModel = createSilenceDetectorModel(parseSilenceDetectorParameters({ kind: 'silence-detector', input: 'pcm16', sampleRateInput: true }));
+    const fromPcm = pcmModel.run([
       { name: 'pcm16', datatype: 'INT16', shape: [pcm.length], data: pcm },
       { name: 'sample_rate', datatype: 'INT32', shape: [1], data: Int32Array.of(16000) },
     ]);
@@ -45,6 +55,7 @@ describe('silence detector model', () => {
 
   it('refuses an artifact that is not a silence detector or has bad options', () => {
     expect(() => parseSilenceDetectorParameters({ kind: 'kmeans' })).toThrow(/"kind": "silence-detector"/);
+    expect(() => parseSilenceDetectorParameters({ kind: 'silence-detector', input: 'wav' })).toThrow(/'input' must be "audio" or "pcm16", got "wav"/);
     expect(() => parseSilenceDetectorParameters({ kind: 'silence-detector', options: { onsetDb: 1, offsetDb: 5 } })).toThrow(/'offsetDb'/);
   });
 });
