@@ -67,12 +67,12 @@ export function resizeBilinearPlanesReference(
 
 /**
  * The fused preprocessing a vision model needs, written plainly: HWC uint8 -> bilinear resize ->
- * CHW float32 normalized. Per-axis tables are computed once (as any reasonable TS version would).
+ * CHW float32 normalized. Per-axis tables are computed once (as any reasonable TS version would); `out` may be reused.
  */
 export function preprocessImageReference(
   pixels: Uint8Array, inHeight: number, inWidth: number, channels: number, outHeight: number, outWidth: number, norm: Normalization,
+  out = new Float32Array(channels * outHeight * outWidth),
 ): Float32Array {
-  const out = new Float32Array(channels * outHeight * outWidth);
   const cols = Array.from({ length: outWidth }, (_, x) => bilinearSourceIndex(x, inWidth, outWidth));
   const scale = norm.std.map((s) => 1 / (255 * s));
   const bias = norm.mean.map((m, c) => -m / norm.std[c]!);

@@ -111,3 +111,13 @@ describe('preprocessImage', () => {
     expect(maxAbsError(fused, separate)).toBeLessThan(1e-4);
   });
 });
+
+describe('preprocessImage with a reused output', () => {
+  it('writes into `out` and refuses one of the wrong size', () => {
+    const pixels = positionalImage(4, 6, 3);
+    const out = new Float32Array(3 * 2 * 3);
+    expect(preprocessImage(pixels, 4, 6, 3, 2, 3, IMAGENET_NORMALIZATION, out)).toBe(out);
+    expect(out).toEqual(preprocessImage(pixels, 4, 6, 3, 2, 3, IMAGENET_NORMALIZATION));
+    expect(() => preprocessImage(pixels, 4, 6, 3, 2, 3, IMAGENET_NORMALIZATION, new Float32Array(5))).toThrow(/'out' must have channels\*outHeight\*outWidth = 18 elements, got 5/);
+  });
+});
