@@ -66,10 +66,10 @@ export class UnsupportedMediaTypeError extends HotpathError {
   }
 }
 
-/** 503: the model exists but is not ready (failed to load, or refused at load). */
+/** 503: the model exists but is not ready (failed to load, or refused at load). The reason is the caller's to see. */
 export class ModelNotReadyError extends HotpathError {
   constructor(message: string) {
-    super(message, { status: 503 });
+    super(message, { status: 503, expose: true });
   }
 }
 

@@ -15,7 +15,7 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2, maxBodyBytes:
   let body = EMPTY;
   if (raw !== undefined && raw !== null && raw.length > 0) {
     // base64 of n bytes is 4*ceil(n/3) characters; a UTF-8 string is at most 3 bytes per UTF-16 unit.
-    const upperBound = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : raw.length;
+    const upperBound = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : raw.length * 3;
     const declared = Number(headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBodyBytes) throw new PayloadTooLargeError(declared, maxBodyBytes);
     if (upperBound > maxBodyBytes) {
