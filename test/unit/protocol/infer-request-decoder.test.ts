@@ -310,7 +310,7 @@ describe('infer-request-decoder', () => {
         // Assess
         expect(data.buffer).not.toBe(body.buffer);
         expect(data.constructor).toBe(values.constructor);
-        expect(Array.from(data)).toEqual(Array.from(values));
+        expect(Array.from(data)).toEqual(Array.from(values as ArrayLike<number | bigint>));
       }
     });
 
