@@ -55,13 +55,14 @@ async function distanceCases(ds: BenchDataset): Promise<BenchResult[]> {
   // Ours: single thread, inputs already in WASM memory (zero-copy arena), output n × k written there.
   const kernels = new DistanceKernels(instantiateKernelModule('distances'));
   const kp = paddedCentroidCount(k);
+  // Both arenas take their memory before any buffer exists, so no later growth detaches a view.
+  const work = createArena(kernels.instance, n * 4 * 3 + 4096);
   const arena = createArena(kernels.instance, (n * d + n * k + 3 * n + k * d + kp * d + 2 * kp) * 4 + 4096);
   const xb = arena.f32From(x);
   const packed = kernels.packCentroids(arena, arena.f32From(c), k, d, 'squared-l2');
   const out = arena.f32(n * k);
   const labels = arena.i32(n);
   const dist = arena.f32(n);
-  const work = createArena(kernels.instance, n * 4 * 3 + 4096);
   const matrixMs = timeMs(5, () => {
     work.reset();
     kernels.distanceMatrixInArena(work, xb, n, packed, out);

@@ -16,13 +16,13 @@ function gaussian(random: () => number): () => number {
   };
 }
 
-/** Rows around k centers (uniform in [-10, 10]^d), `sizes[i]` rows with spread `spreads[i]` for center i, shuffled. */
+/** Rows around k centers (uniform in [-1.5, 1.5]^d: blobs overlap, so Lloyd runs its 20 iterations), `sizes[i]` rows with spread `spreads[i]` for center i, shuffled. */
 function blobs(name: string, d: number, sizes: readonly number[], spreads: readonly number[], seed: number): BenchDataset {
   const random = seededRandom(seed);
   const normal = gaussian(random);
   const k = sizes.length;
   const n = sizes.reduce((a, b) => a + b, 0);
-  const centers = Float32Array.from({ length: k * d }, () => random() * 20 - 10);
+  const centers = Float32Array.from({ length: k * d }, () => random() * 3 - 1.5);
   const owner = new Int32Array(n);
   let at = 0;
   sizes.forEach((size, c) => owner.fill(c, at, (at += size)));

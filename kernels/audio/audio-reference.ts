@@ -147,6 +147,13 @@ export function logMelSpectrogramReference(samples: Float32Array, options: LogMe
   const o = resolveLogMelOptions(options);
   const window = analysisWindow(o.window, o.winLength);
   const mel = melFilterbank(o);
+  // Each band's non-zero bin range, so the plain version skips zero weights as the kernel does.
+  const ranges = mel.map((row) => {
+    const first = row.findIndex((w) => w > 0);
+    let last = first;
+    for (let k = row.length - 1; k > first; k--) if (row[k]! > 0) { last = k; break; }
+    return first < 0 ? [0, -1] : [first, last];
+  });
   const frames = frameCount(samples.length, o.winLength, o.hopLength);
   const data = new Float32Array(frames * o.nMels);
   const frame = new Float64Array(o.nFft);
@@ -158,7 +165,8 @@ export function logMelSpectrogramReference(samples: Float32Array, options: LogMe
     for (let b = 0; b < o.nMels; b++) {
       const row = mel[b]!;
       let energy = 0;
-      for (let k = 0; k < power.length; k++) if (row[k]! !== 0) energy += row[k]! * power[k]!;
+      const [first, last] = ranges[b]!;
+      for (let k = first!; k <= last!; k++) energy += row[k]! * power[k]!;
       data[f * o.nMels + b] = Math.log(energy < o.logFloor ? o.logFloor : energy);
     }
   }

@@ -65,6 +65,18 @@ const THREADS_MIN_WORK = 3 * 4096 * 8 * 64;
 
 const POOL_FUNCTIONS = ['assignNearest'] as const;
 
+/** Pools live for the process (worker start-up and WASM tier-up are paid once, not per fit); their memory is recycled by arenas. */
+const pools = new Map<number, KernelThreadPool<KMeansExports>>();
+
+function sharedKMeansPool(threads: number, initialBytes: number): KernelThreadPool<KMeansExports> {
+  let pool = pools.get(threads);
+  if (!pool) {
+    pool = createKernelThreadPool<KMeansExports>('kmeans', threads, POOL_FUNCTIONS, initialBytes);
+    pools.set(threads, pool);
+  }
+  return pool;
+}
+
 /** Checks x and options at the boundary: nothing past this point throws inside WASM. */
 function checkFitArguments(x: Float32Array, d: number, options: KMeansOptions): number {
   const n = rowCount('x', x, d);
@@ -163,7 +175,7 @@ class KMeansSession {
   constructor(readonly n: number, readonly d: number, readonly k: number, threads: number) {
     const bytes = fitArenaBytes(n, d, k, threads);
     const useThreads = threads > 1 && 3 * n * k * d >= THREADS_MIN_WORK;
-    this.#pool = useThreads ? createKernelThreadPool<KMeansExports>('kmeans', threads, POOL_FUNCTIONS, bytes + (1 << 20)) : undefined;
+    this.#pool = useThreads ? sharedKMeansPool(threads, bytes + (1 << 20)) : undefined;
     this.#instance = this.#pool?.instance ?? loadKernelModule<KMeansExports>('kmeans');
     this.#arena = createArena(this.#instance, bytes);
     const a = this.#arena;
@@ -294,13 +306,16 @@ class KMeansSession {
     const labels = this.#b.labels.view;
     const minDist = this.#b.minDist.view;
     const x = this.#b.x.view;
-    const order = Array.from(minDist.keys()).sort((a, b) => minDist[b]! - minDist[a]! || a - b);
-    let taken = 0;
+    const moved = new Uint8Array(this.n);
     for (const c of empty) {
-      // A point is only moved out of a cluster that keeps at least one other member.
-      while (taken < order.length && counts[labels[order[taken]!]!]! <= 1) taken++;
-      if (taken >= order.length) break;
-      const i = order[taken++]!;
+      // The farthest point not yet moved whose cluster keeps another member (lower row on ties): a linear scan per empty cluster.
+      let i = -1;
+      for (let r = 0; r < this.n; r++) {
+        if (moved[r] || counts[labels[r]!]! <= 1) continue;
+        if (i < 0 || minDist[r]! > minDist[i]!) i = r;
+      }
+      if (i < 0) break;
+      moved[i] = 1;
       const old = labels[i]!;
       for (let j = 0; j < d; j++) {
         sums[old * d + j]! -= x[i * d + j]!;
@@ -315,7 +330,6 @@ class KMeansSession {
 
   close(): void {
     this.#arena.release();
-    void this.#pool?.close();
   }
 }
 
