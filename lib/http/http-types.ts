@@ -5,6 +5,11 @@ export interface HttpRequest {
   /** Lower-cased names. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: Uint8Array;
+  /**
+   * The body as the transport delivered it when that was text (API Gateway without base64).
+   * JSON readers parse it as it is instead of decoding `body` back into the same string.
+   */
+  readonly text?: string;
 }
 
 export interface HttpResponse {

@@ -56,7 +56,7 @@ export async function routeOipRequest(runtime: ServingRuntime, request: HttpRequ
     }
     case 'infer': {
       checkInferContentType(request.headers);
-      const inference = await runInference(runtime.registry, { modelName: route.model, version: route.version, body: request.body, headers: request.headers }, timings);
+      const inference = await runInference(runtime.registry, { modelName: route.model, version: route.version, body: request.text ?? request.body, headers: request.headers }, timings);
       const { encoded } = inference;
       const headers: Record<string, string> = { 'content-type': encoded.contentType, 'x-hotpath-route': inference.route };
       if (encoded.inferenceHeaderContentLength !== undefined) headers['inference-header-content-length'] = String(encoded.inferenceHeaderContentLength);

@@ -28,10 +28,17 @@ const UTF8_ENCODER = new TextEncoder();
  * `Inference-Header-Content-Length` header is present (a JSON header followed by the raw
  * little-endian tensor bytes, decoded as views without per-number parsing).
  *
+ * @param body the body's bytes, or its text when the transport delivered text: a JSON body
+ *   is then parsed as it is, without a UTF-8 round trip (a binary-extension body sent as
+ *   text is encoded to bytes first)
  * @param headers lower-cased header names
  */
-export function decodeInferRequest(body: Uint8Array, headers: Readonly<Record<string, string | undefined>>): InferRequest {
+export function decodeInferRequest(body: Uint8Array | string, headers: Readonly<Record<string, string | undefined>>): InferRequest {
   const headerLengthRaw = headers[HEADER_LENGTH];
+  if (typeof body === 'string') {
+    if (headerLengthRaw === undefined) return decodeInferHeader(parseJsonObject(body), undefined);
+    body = Buffer.from(body, 'utf8');
+  }
   let jsonBytes = body;
   let binary: Uint8Array | undefined;
   if (headerLengthRaw !== undefined) {
@@ -51,11 +58,14 @@ export function decodeInferRequest(body: Uint8Array, headers: Readonly<Record<st
   return decodeInferHeader(header, binary);
 }
 
-function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
-  if (bytes.byteLength === 0) throw new InvalidRequestError('request body is empty; send an infer request with "inputs"');
+function parseJsonObject(bytesOrText: Uint8Array | string): Record<string, unknown> {
+  const empty = typeof bytesOrText === 'string' ? bytesOrText.length === 0 : bytesOrText.byteLength === 0;
+  if (empty) throw new InvalidRequestError('request body is empty; send an infer request with "inputs"');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(UTF8.decode(bytes));
+    // TextDecoder drops a leading BOM from bytes; drop it from text too, so both read alike.
+    const text = typeof bytesOrText === 'string' ? bytesOrText.replace(/^\uFEFF/, '') : UTF8.decode(bytesOrText);
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new InvalidRequestError(`request body is not valid JSON: ${(error as Error).message}`);
   }

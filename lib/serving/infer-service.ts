@@ -8,7 +8,8 @@ import type { StageTimings } from '../telemetry/stage-timings';
 export interface InferCall {
   readonly modelName: string;
   readonly version?: string;
-  readonly body: Uint8Array;
+  /** The request body: bytes, or the text as the transport delivered it (see decodeInferRequest). */
+  readonly body: Uint8Array | string;
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string | undefined>>;
 }

@@ -44,6 +44,23 @@ describe('api-gateway-adapter', () => {
       expect(decodeInferRequest(request.body, request.headers).inputs[0]!.name).toBe('input');
     });
 
+    it('keeps a plain body as text and encodes its bytes only when they are read', () => {
+      // Prepare
+      const event = withBody('{"inputs":[]}', false);
+      const encode = jest.spyOn(Buffer, 'from');
+
+      // Act
+      const request = fromApiGatewayEvent(event, 1024);
+      const encodedBeforeRead = encode.mock.calls.length;
+      const bytes = request.body;
+
+      // Assess
+      expect(request.text).toBe('{"inputs":[]}');
+      expect(encodedBeforeRead).toBe(0);
+      expect(Buffer.from(bytes).toString('utf8')).toBe('{"inputs":[]}');
+      expect(request.body).toBe(bytes);
+    });
+
     it('decodes a base64 body that the request decoder reads as Triton binary when given the binary sample event', () => {
       // Prepare
       const event = sampleEvent('infer-binary.json');

@@ -199,6 +199,36 @@ describe('infer-request-decoder', () => {
     });
   });
 
+  describe('text bodies', () => {
+    it('decodes the same request from text as from its UTF-8 bytes when the transport delivered text', () => {
+      // Prepare
+      const value = { id: 'é', inputs: [{ name: 'x', shape: [2, 2], datatype: 'FP32', data: [[1.5, -2], [0.25, 3]] }] };
+      const text = JSON.stringify(value);
+
+      // Act
+      const fromText = decodeInferRequest(text, {});
+      const fromBytes = decodeInferRequest(jsonBody(value), {});
+
+      // Assess
+      expect(fromText).toEqual(fromBytes);
+    });
+
+    it('reads a text body with a leading BOM as the bytes path does when given a BOM', () => {
+      // Prepare
+      const text = `\uFEFF${JSON.stringify({ inputs: [{ name: 'x', shape: [1], datatype: 'INT32', data: [7] }] })}`;
+
+      // Act
+      const request = decodeInferRequest(text, {});
+
+      // Assess
+      expect(Array.from(request.inputs[0]!.data as Int32Array)).toEqual([7]);
+    });
+
+    it('refuses an empty text body with the message the bytes path gives', () => {
+      expect(() => decodeInferRequest('', {})).toThrow('request body is empty; send an infer request with "inputs"');
+    });
+  });
+
   describe('request structure', () => {
     it('keeps id and parameters and leaves outputs undefined when none are asked for', () => {
       // Act
