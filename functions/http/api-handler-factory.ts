@@ -26,6 +26,8 @@ export function createApiHandler(runtime: ServingRuntime, telemetry: Telemetry) 
 
   const serveApiRequest = async function serveApiRequest(event: ApiEvent, context: Context): Promise<ApiResult> {
     const started = performance.now();
+    // A no-op unless HOTPATH_INIT=lazy, where the instance's first request loads the models.
+    await runtime.ensureLoaded();
     if (!initMetricsPublished) {
       initMetricsPublished = true;
       publishInitMetrics(metrics, runtime);

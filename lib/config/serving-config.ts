@@ -17,13 +17,21 @@ export interface ServingConfig {
   readonly maxBodyBytes: number;
   readonly apiKey: string | undefined;
   readonly warmup: boolean;
+  /** `eager`: load and warm the selected models during INIT; `lazy`: on the first request (which pays for it). */
+  readonly initStrategy: InitStrategy;
 }
+
+export type InitStrategy = 'eager' | 'lazy';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 const LAMBDA_MODELS_DIR = '/opt/models';
 const LAMBDA_ORT_WEB_DIR = '/opt/nodejs/node_modules/onnxruntime-web';
-/** Lambda gives one full vCPU per 1,769 MB of memory, up to 6 vCPUs at 10,240 MB. */
+/**
+ * Lambda gives one vCPU's worth of CPU time per 1,769 MB (6 vCPUs visible at 10,240 MB, but
+ * only 5.79 vCPUs of time). Threads default to the whole vCPUs of time the memory buys:
+ * an extra thread on a fractional vCPU only contends with the others.
+ */
 const MB_PER_VCPU = 1769;
 const MAX_LAMBDA_VCPUS = 6;
 
@@ -45,6 +53,7 @@ export function loadServingConfig(env: Env = process.env, overrides: Partial<Ser
     maxBodyBytes: overrides.maxBodyBytes ?? readInteger(env, 'HOTPATH_MAX_BODY_BYTES', 1024, 256 * 1024 * 1024, 6 * 1024 * 1024),
     apiKey: overrides.apiKey ?? (nonEmpty(env.HOTPATH_API_KEY) ? env.HOTPATH_API_KEY : undefined),
     warmup: overrides.warmup ?? readBoolean(env, 'HOTPATH_WARMUP', true),
+    initStrategy: overrides.initStrategy ?? readEnum(env, 'HOTPATH_INIT', ['eager', 'lazy'], 'eager'),
   };
 }
 

@@ -22,6 +22,10 @@ export interface RegisteredModel {
   /** Read + verify + session create + warm-up, in ms (0 when not loaded). */
   readonly loadMs: number;
   readonly warmupMs: number;
+  /** The parts of loadMs before warm-up (0 when not loaded): reading the file, size + sha256, creating the session. */
+  readonly readMs: number;
+  readonly verifyMs: number;
+  readonly sessionMs: number;
 }
 
 export type ModelRegistryLogger = Pick<StructuredLogger, 'info' | 'error'>;
@@ -29,13 +33,17 @@ export type ModelRegistryLogger = Pick<StructuredLogger, 'info' | 'error'>;
 export interface LoadModelsOptions {
   readonly modelsDir: string;
   readonly manifest: ModelManifest;
-  /** `default`, `*`, or names. Unselected models are listed but not loaded (lazy loading is the cold-start issue's to decide). */
+  /** `default`, `*`, or names. Unselected models are listed but never loaded: an instance pays only for what HOTPATH_MODELS names. */
   readonly selection: 'default' | '*' | readonly string[];
   /** Backend per manifest platform. */
   readonly backendFor: (platform: string) => InferenceBackend | undefined;
   readonly warmup: boolean;
   readonly logger: ModelRegistryLogger;
+  /** List the selected models as not ready yet instead of loading them (HOTPATH_INIT=lazy: the first request loads them). */
+  readonly deferred?: boolean;
 }
+
+const NOT_LOADED = { loadMs: 0, warmupMs: 0, readMs: 0, verifyMs: 0, sessionMs: 0 } as const;
 
 /**
  * Loads the selected models from the manifest. Each is verified (size, sha256, and the
@@ -49,7 +57,11 @@ export async function loadModelRegistry(options: LoadModelsOptions): Promise<Mod
   // Sequential on purpose: on 1-2 vCPUs parallel loads only interleave, and the log reads in order.
   for (const model of options.manifest.models) {
     if (!selected.has(model.name)) {
-      entries.push({ manifest: model, selected: false, state: { ready: false, reason: 'not loaded on this instance (see HOTPATH_MODELS)' }, loadMs: 0, warmupMs: 0 });
+      entries.push({ manifest: model, selected: false, state: { ready: false, reason: 'not loaded on this instance (see HOTPATH_MODELS)' }, ...NOT_LOADED });
+      continue;
+    }
+    if (options.deferred) {
+      entries.push({ manifest: model, selected: true, state: { ready: false, reason: 'loads on the first request (HOTPATH_INIT=lazy)' }, ...NOT_LOADED });
       continue;
     }
     entries.push(await loadOne(model, options));
@@ -75,8 +87,11 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
     const bytes = await readFile(path).catch((error: unknown) => {
       throw new ModelVerificationError(`model '${label}': file '${path}' cannot be read`, error);
     });
+    const readDone = performance.now();
     verifyArtifact(model, label, bytes);
+    const verifyDone = performance.now();
     const session = await backend.load({ name: model.name, version: model.version, path, bytes, inputs: model.inputs, outputs: model.outputs });
+    const sessionDone = performance.now();
     try {
       verifySignatures(label, 'input', model.inputs, session.inputs);
       verifySignatures(label, 'output', model.outputs, session.outputs);
@@ -89,13 +104,17 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
     const done = performance.now();
     const loaded: RegisteredModel = {
       manifest: model, selected: true, state: { ready: true, session, backend }, loadMs: done - started, warmupMs: options.warmup ? done - warmStart : 0,
+      readMs: readDone - started, verifyMs: verifyDone - readDone, sessionMs: sessionDone - verifyDone,
     };
-    options.logger.info(`model '${label}' ready`, { model: model.name, version: model.version, route: backend.route, loadMs: round(loaded.loadMs), warmupMs: round(loaded.warmupMs) });
+    options.logger.info(`model '${label}' ready`, {
+      model: model.name, version: model.version, route: backend.route, loadMs: round(loaded.loadMs), warmupMs: round(loaded.warmupMs),
+      readMs: round(loaded.readMs), verifyMs: round(loaded.verifyMs), sessionMs: round(loaded.sessionMs),
+    });
     return loaded;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     options.logger.error(`model '${label}' refused: ${reason}`, { model: model.name, version: model.version, error });
-    return { manifest: model, selected: true, state: { ready: false, reason }, loadMs: performance.now() - started, warmupMs: 0 };
+    return { manifest: model, selected: true, state: { ready: false, reason }, ...NOT_LOADED, loadMs: performance.now() - started };
   }
 }
 

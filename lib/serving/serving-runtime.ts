@@ -3,7 +3,7 @@ import type { InferenceBackend } from '../backends/inference-backend';
 import { NativeBackend } from '../backends/native-backend';
 import { WasmBackend } from '../backends/wasm-backend';
 import { readModelManifest } from '../models/model-manifest';
-import { loadModelRegistry, type ModelRegistry, type ModelRegistryLogger } from '../models/model-registry';
+import { loadModelRegistry, type LoadModelsOptions, type ModelRegistry, type ModelRegistryLogger } from '../models/model-registry';
 
 export const SERVER_NAME = 'hotpath';
 export const SERVER_VERSION = '0.1.0';
@@ -13,10 +13,17 @@ export const SERVER_EXTENSIONS = ['binary_tensor_data', 'model_repository_index'
 /** Everything a request needs, created once per instance during INIT. */
 export interface ServingRuntime {
   readonly config: ServingConfig;
+  /** The models; under HOTPATH_INIT=lazy it lists them as not ready until `ensureLoaded` has run. */
   readonly registry: ModelRegistry;
   readonly backends: readonly InferenceBackend[];
-  /** ms from the start of runtime creation to all models loaded and warmed. */
+  /** ms from the start of runtime creation to the end of INIT's work (all models loaded and warmed when eager). */
   readonly initMs: number;
+  /**
+   * Resolves once the selected models are loaded: at once under HOTPATH_INIT=eager; under
+   * lazy the first call loads them (concurrent callers share that load). Handlers await it
+   * before routing.
+   */
+  ensureLoaded(): Promise<void>;
 }
 
 /** Extra backends (e.g. the kernel backend) keyed by the manifest platform they serve. */
@@ -24,7 +31,8 @@ export type ExtraBackends = Readonly<Record<string, InferenceBackend>>;
 
 /**
  * Creates the backends, loads and verifies the selected models, and warms them up. Call it
- * at module scope (top-level await) so all of this happens in Lambda's INIT phase.
+ * at module scope (top-level await) so all of this happens in Lambda's INIT phase; with
+ * HOTPATH_INIT=lazy it only reads the manifest and leaves the loading to the first request.
  */
 export async function createServingRuntime(config: ServingConfig, logger: ModelRegistryLogger, extra: ExtraBackends = {}): Promise<ServingRuntime> {
   const started = performance.now();
@@ -34,13 +42,30 @@ export async function createServingRuntime(config: ServingConfig, logger: ModelR
   const byPlatform = new Map<string, InferenceBackend>(Object.entries(extra));
   for (const platform of onnxBackend.platforms) byPlatform.set(platform, onnxBackend);
   const manifest = await readModelManifest(config.modelsDir);
-  const registry = await loadModelRegistry({
+  const options: LoadModelsOptions = {
     modelsDir: config.modelsDir,
     manifest,
     selection: config.models,
     backendFor: (platform) => byPlatform.get(platform),
     warmup: config.warmup,
     logger,
-  });
-  return { config, registry, backends: [...new Set(byPlatform.values())], initMs: performance.now() - started };
+  };
+  const lazy = config.initStrategy === 'lazy';
+  let registry = await loadModelRegistry({ ...options, deferred: lazy });
+  let loading: Promise<void> | undefined = lazy ? undefined : Promise.resolve();
+  const initMs = performance.now() - started;
+  return {
+    config,
+    get registry() {
+      return registry;
+    },
+    backends: [...new Set(byPlatform.values())],
+    initMs,
+    ensureLoaded: function ensureModelsLoaded() {
+      loading ??= loadModelRegistry(options).then((loaded) => {
+        registry = loaded;
+      });
+      return loading;
+    },
+  };
 }

@@ -1,0 +1,51 @@
+/** One process-start configuration of the local cold-start benchmark. */
+export interface ColdConfig {
+  /** e.g. `wasm/t1/default/eager/min`; `node -e 0` and `hello-world` for the baselines. */
+  readonly id: string;
+  /** baseline, target (the issue's targets), model, init, bundle, flags */
+  readonly group: 'baseline' | 'target' | 'model' | 'init' | 'bundle' | 'flags';
+  readonly kind: 'node-e0' | 'hello' | 'api';
+  readonly backend?: 'wasm' | 'native';
+  readonly threads?: number;
+  /** HOTPATH_MODELS: `default` or one model name. */
+  readonly models?: string;
+  readonly init?: 'eager' | 'lazy';
+  readonly bundle?: 'min' | 'plain';
+  /** NODE_OPTIONS=--enable-source-maps, as serverless.yml deploys it. */
+  readonly sourceMaps: boolean;
+}
+
+export const BENCH_MODELS = ['iris-classifier', 'silero-vad', 'text-detector', 'mlp-small', 'mlp-medium', 'mlp-large'] as const;
+
+function api(group: ColdConfig['group'], backend: 'wasm' | 'native', threads: number, models: string, init: 'eager' | 'lazy' = 'eager', bundle: 'min' | 'plain' = 'min', sourceMaps = true): ColdConfig {
+  const id = `${backend}/t${threads}/${models}/${init}/${bundle}${sourceMaps ? '' : '/no-source-maps'}`;
+  return { id, group, kind: 'api', backend, threads, models, init, bundle, sourceMaps };
+}
+
+/**
+ * The matrix: baselines, the target rows (default models, both backends, 1 and 2 threads),
+ * then one factor at a time from `wasm/t1/default/eager/min`: each model alone, lazy init,
+ * the unminified bundle, no source maps. A full cross product would be 96 rows and ~30 min
+ * on two cores; one factor at a time answers the same questions.
+ */
+export function coldConfigs(): ColdConfig[] {
+  return [
+    { id: 'node -e 0', group: 'baseline', kind: 'node-e0', sourceMaps: false },
+    { id: 'hello-world', group: 'baseline', kind: 'hello', sourceMaps: true },
+    api('target', 'wasm', 1, 'default'),
+    api('target', 'wasm', 2, 'default'),
+    api('target', 'native', 1, 'default'),
+    api('target', 'native', 2, 'default'),
+    ...BENCH_MODELS.flatMap((model) => [api('model', 'wasm', 1, model), api('model', 'native', 1, model)]),
+    api('init', 'wasm', 1, 'default', 'lazy'),
+    api('init', 'native', 1, 'default', 'lazy'),
+    api('bundle', 'wasm', 1, 'default', 'eager', 'plain'),
+    api('flags', 'wasm', 1, 'default', 'eager', 'min', false),
+  ];
+}
+
+/** Configs whose id contains one of `only` (all when empty) and whose group is in `groups` (all when empty). Baselines are always kept. */
+export function selectConfigs(all: readonly ColdConfig[], only: readonly string[], groups: readonly string[]): ColdConfig[] {
+  return all.filter((c) => c.group === 'baseline'
+    || ((only.length === 0 || only.some((o) => c.id.includes(o))) && (groups.length === 0 || groups.includes(c.group))));
+}
