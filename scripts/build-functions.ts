@@ -15,7 +15,7 @@
  * npm run build:functions -- --force # always rebuild
  */
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -90,8 +90,29 @@ function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} kB`;
 }
 
+/**
+ * The kernel WASM modules ship inside the function zip, beside the bundle
+ * (dist/functions/kernels; HOTPATH_KERNELS_DIR defaults there on Lambda): release and threads
+ * builds only, a few tens of kB. Copies only what changed.
+ */
+function copyKernelModules(): number {
+  const source = join(root, 'kernels', 'build');
+  const target = join(outDir, 'kernels');
+  if (!existsSync(source)) return 0;
+  mkdirSync(target, { recursive: true });
+  const files = readdirSync(source).filter((f) => f.endsWith('.wasm') && !f.endsWith('.debug.wasm'));
+  for (const file of files) {
+    const from = join(source, file);
+    const to = join(target, file);
+    if (!existsSync(to) || statSync(to).mtimeMs < statSync(from).mtimeMs || statSync(to).size !== statSync(from).size) copyFileSync(from, to);
+  }
+  return files.length;
+}
+
 async function main(): Promise<void> {
   const force = process.argv.includes('--force');
+  const kernelModules = copyKernelModules();
+  console.log(`build:functions: ${kernelModules} kernel module(s) in ${relative(root, join(outDir, 'kernels'))}${sep}`);
   const entries = findHandlerEntries();
   if (entries.length === 0) {
     console.log('build:functions: no functions/**/*-handler.ts entry points; nothing to bundle');

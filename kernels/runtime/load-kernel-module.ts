@@ -37,9 +37,20 @@ function wasmFileName(family: string, variant: KernelVariant): string {
   return variant === 'release' ? `${family}.wasm` : `${family}.${variant}.wasm`;
 }
 
-/** The default build folder: `kernels/build`, next to `kernels/runtime`. */
+let configuredBuildDir: string | undefined;
+
+/**
+ * Sets where this process finds kernel `.wasm` files when a caller passes no `buildDir`. The
+ * serving runtime sets it once at INIT from HOTPATH_KERNELS_DIR: in the Lambda bundle the
+ * files ship beside the handler, not in `kernels/build`.
+ */
+export function setKernelBuildDir(dir: string): void {
+  configuredBuildDir = dir;
+}
+
+/** The configured folder, else `kernels/build` next to `kernels/runtime` (sources, tests, tsx). */
 export function defaultKernelBuildDir(): string {
-  return resolve(__dirname, '..', 'build');
+  return configuredBuildDir ?? resolve(__dirname, '..', 'build');
 }
 
 /**

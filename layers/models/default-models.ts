@@ -5,6 +5,8 @@ import { buildGeneratedMlp, mlpParameterCount } from './model-builders/generated
 import { IRIS_CLASS_NAMES, buildIrisClassifier } from './model-builders/iris-classifier';
 import { IRIS_TRAINING_DEFAULTS } from './model-builders/iris-training';
 import { readPinnedFile } from './model-builders/pinned-file-artifact';
+import { irisKmeansArtifact, irisNeighborsArtifact } from './model-builders/iris-kernel-models';
+import { silenceDetectorArtifact } from './model-builders/silence-detector-artifact';
 
 const BUILDERS_DIR = join(__dirname, 'model-builders');
 const ONNX_WRITER_SOURCES = [join(__dirname, 'onnx-graph-writer.ts'), join(__dirname, 'seeded-random.ts')];
@@ -122,6 +124,9 @@ export const MODEL_ARTIFACTS: readonly ModelArtifactSpec[] = [
       finiteInputs: ['x'],
     },
   },
+  silenceDetectorArtifact,
+  irisKmeansArtifact,
+  irisNeighborsArtifact,
   generatedMlp('mlp-small', 1001),
   generatedMlp('mlp-medium', 1002),
   generatedMlp('mlp-large', 1003),

@@ -14,6 +14,8 @@ export interface ServingConfig {
   readonly wasmThreads: number;
   /** onnxruntime-web package folder, or undefined to resolve it from node_modules. */
   readonly ortWebDir: string | undefined;
+  /** Folder of the kernel `.wasm` files (kernels/build in the repo; beside the bundle on Lambda). */
+  readonly kernelsDir: string;
   readonly maxBodyBytes: number;
   readonly apiKey: string | undefined;
   readonly warmup: boolean;
@@ -50,6 +52,7 @@ export function loadServingConfig(env: Env = process.env, overrides: Partial<Ser
     onnxBackend: overrides.onnxBackend ?? readEnum(env, 'HOTPATH_BACKEND', ['wasm', 'native'], 'wasm'),
     wasmThreads: overrides.wasmThreads ?? readInteger(env, 'HOTPATH_WASM_THREADS', 1, 64, defaultWasmThreads(env)),
     ortWebDir: overrides.ortWebDir ?? readOrtWebDir(env),
+    kernelsDir: overrides.kernelsDir ?? readKernelsDir(env),
     maxBodyBytes: overrides.maxBodyBytes ?? readInteger(env, 'HOTPATH_MAX_BODY_BYTES', 1024, 256 * 1024 * 1024, 6 * 1024 * 1024),
     apiKey: overrides.apiKey ?? (nonEmpty(env.HOTPATH_API_KEY) ? env.HOTPATH_API_KEY : undefined),
     warmup: overrides.warmup ?? readBoolean(env, 'HOTPATH_WARMUP', true),
@@ -70,6 +73,18 @@ function readModelsDir(env: Env): string {
   if (nonEmpty(env.HOTPATH_MODELS_DIR)) return resolve(env.HOTPATH_MODELS_DIR);
   if (existsSync(LAMBDA_MODELS_DIR)) return LAMBDA_MODELS_DIR;
   return resolve(repoRoot(), 'layers/models/build/models');
+}
+
+/** The function bundle ships the kernels in dist/functions/kernels (scripts/build-functions.ts); on Lambda that is under LAMBDA_TASK_ROOT. */
+function readKernelsDir(env: Env): string {
+  if (nonEmpty(env.HOTPATH_KERNELS_DIR)) {
+    const dir = resolve(env.HOTPATH_KERNELS_DIR);
+    if (!existsSync(dir)) throw new ConfigError(`HOTPATH_KERNELS_DIR: folder '${dir}' does not exist`);
+    return dir;
+  }
+  const bundled = nonEmpty(env.LAMBDA_TASK_ROOT) ? resolve(env.LAMBDA_TASK_ROOT, 'dist/functions/kernels') : undefined;
+  if (bundled !== undefined && existsSync(bundled)) return bundled;
+  return resolve(repoRoot(), 'kernels/build');
 }
 
 function readOrtWebDir(env: Env): string | undefined {

@@ -1,6 +1,8 @@
 import type { ServingConfig } from '../config/serving-config';
 import type { InferenceBackend } from '../backends/inference-backend';
+import { KernelBackend } from '../backends/kernel-backend';
 import { NativeBackend } from '../backends/native-backend';
+import { setKernelBuildDir } from '../../kernels/runtime/load-kernel-module';
 import { WasmBackend } from '../backends/wasm-backend';
 import { readModelManifest } from '../models/model-manifest';
 import { loadModelRegistry, type LoadModelsOptions, type ModelRegistry, type ModelRegistryLogger } from '../models/model-registry';
@@ -26,7 +28,7 @@ export interface ServingRuntime {
   ensureLoaded(): Promise<void>;
 }
 
-/** Extra backends (e.g. the kernel backend) keyed by the manifest platform they serve. */
+/** Backends that replace or add to the built-in ones (wasm or native for ONNX, kernel), keyed by the manifest platform they serve. */
 export type ExtraBackends = Readonly<Record<string, InferenceBackend>>;
 
 /**
@@ -39,8 +41,12 @@ export async function createServingRuntime(config: ServingConfig, logger: ModelR
   const onnxBackend: InferenceBackend = config.onnxBackend === 'native'
     ? new NativeBackend({ intraOpThreads: config.wasmThreads })
     : new WasmBackend({ ortWebDir: config.ortWebDir, numThreads: config.wasmThreads });
-  const byPlatform = new Map<string, InferenceBackend>(Object.entries(extra));
-  for (const platform of onnxBackend.platforms) byPlatform.set(platform, onnxBackend);
+  setKernelBuildDir(config.kernelsDir);
+  const byPlatform = new Map<string, InferenceBackend>();
+  for (const backend of [onnxBackend, new KernelBackend()]) {
+    for (const platform of backend.platforms) byPlatform.set(platform, backend);
+  }
+  for (const [platform, backend] of Object.entries(extra)) byPlatform.set(platform, backend);
   const manifest = await readModelManifest(config.modelsDir);
   const options: LoadModelsOptions = {
     modelsDir: config.modelsDir,
@@ -51,19 +57,28 @@ export async function createServingRuntime(config: ServingConfig, logger: ModelR
     logger,
   };
   const lazy = config.initStrategy === 'lazy';
+  const backends = [...new Set(byPlatform.values())];
+  const startupDone = () => {
+    for (const backend of backends) backend.startupDone?.();
+  };
   let registry = await loadModelRegistry({ ...options, deferred: lazy });
-  let loading: Promise<void> | undefined = lazy ? undefined : Promise.resolve();
+  let loading: Promise<void> | undefined;
+  if (!lazy) {
+    startupDone();
+    loading = Promise.resolve();
+  }
   const initMs = performance.now() - started;
   return {
     config,
     get registry() {
       return registry;
     },
-    backends: [...new Set(byPlatform.values())],
+    backends,
     initMs,
     ensureLoaded: function ensureModelsLoaded() {
       loading ??= loadModelRegistry(options).then((loaded) => {
         registry = loaded;
+        startupDone();
       });
       return loading;
     },

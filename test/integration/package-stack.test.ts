@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -113,11 +113,15 @@ describe('serverless package (offline, default parameters)', () => {
     for (const model of manifest.models) expect(modelFiles).toContain(`models/${model.file}`);
   });
 
-  it('ships only the bundle and its source map in the function zip, under 2 MB', () => {
+  it('ships only the bundle, its source map and the kernel modules in the function zip, under 2 MB', () => {
     const [api] = artifacts;
     const files = readZipEntries(join(outDir, api!.code.zip)).map((e) => e.name).sort();
+    const kernelModules = readdirSync(join(process.cwd(), 'kernels/build'))
+      .filter((f) => f.endsWith('.wasm') && !f.endsWith('.debug.wasm'))
+      .map((f) => `dist/functions/kernels/${f}`);
 
-    expect(files).toEqual(['dist/functions/http/api-handler.mjs', 'dist/functions/http/api-handler.mjs.map']);
+    expect(kernelModules).toContain('dist/functions/kernels/distances.wasm');
+    expect(files).toEqual(['dist/functions/http/api-handler.mjs', 'dist/functions/http/api-handler.mjs.map', ...kernelModules].sort());
     expect(api!.code.zippedBytes).toBeLessThan(MAX_FUNCTION_ZIP_BYTES);
     expect(api!.code.unzippedBytes).toBeLessThan(MAX_FUNCTION_ZIP_BYTES);
   });
