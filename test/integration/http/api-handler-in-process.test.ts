@@ -97,3 +97,56 @@ describe('sample events (events/http)', () => {
     }
   });
 });
+
+describe('kernel models through the protocol', () => {
+  const infer = async (model: string, inputs: unknown[]) => {
+    const result = await api.call('POST', `/v2/models/${model}/infer`, { body: JSON.stringify({ inputs }) });
+    return { status: result.statusCode, body: JSON.parse(result.body!), route: result.headers?.['x-hotpath-route'] };
+  };
+
+  it('assigns iris flowers to the k-means cluster of their species', async () => {
+    // Prepare: the first flower of each species (rows 1, 51, 101 of the data set).
+    const rows = [[5.1, 3.5, 1.4, 0.2], [7.0, 3.2, 4.7, 1.4], [6.3, 3.3, 6.0, 2.5]];
+    // Act
+    const { status, body, route } = await infer('iris-kmeans', [{ name: 'vectors', shape: [3, 4], datatype: 'FP32', data: rows }]);
+    // Assess: three different clusters, squared distances small against the data's spread.
+    expect(status).toBe(200);
+    expect(route).toBe('local-kernel');
+    const labels = body.outputs.find((o: { name: string }) => o.name === 'label').data as number[];
+    expect(new Set(labels).size).toBe(3);
+    expect(Math.max(...(body.outputs.find((o: { name: string }) => o.name === 'distance').data as number[]))).toBeLessThan(2);
+  });
+
+  it('finds a flower of the data set as its own nearest neighbour, same species next', async () => {
+    const { status, body } = await infer('iris-neighbors', [{ name: 'queries', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }]);
+    expect(status).toBe(200);
+    const indices = body.outputs.find((o: { name: string }) => o.name === 'indices');
+    expect(indices.shape).toEqual([1, 5]);
+    expect(indices.data[0]).toBe(0);
+    const species = (await api.call('GET', '/v2/models/iris-neighbors')).body!;
+    const rowLabels = JSON.parse(species).parameters.labels.indices as string[];
+    expect(indices.data.every((row: number) => rowLabels[row] === rowLabels[0])).toBe(true);
+  });
+
+  it('finds the speech segment in audio with silence around it', async () => {
+    // Prepare: 1 s at 16 kHz; a voiced burst from 0.25 s to 0.75 s over faint noise.
+    const audio = Array.from({ length: 16000 }, (_, i) => (i >= 4000 && i < 12000 ? 0.3 * Math.sin((2 * Math.PI * 180 * i) / 16000) : 0.001 * Math.sin(i * 7)));
+    // Act
+    const { status, body } = await infer('silence-detector', [{ name: 'audio', shape: [16000], datatype: 'FP32', data: audio }]);
+    // Assess
+    expect(status).toBe(200);
+    const segments = body.outputs.find((o: { name: string }) => o.name === 'segments');
+    expect(segments.shape).toEqual([1, 2]);
+    expect(segments.data[0]).toBeCloseTo(0.25, 1);
+    expect(segments.data[1]).toBeGreaterThanOrEqual(0.7);
+    expect(segments.data[1]).toBeLessThanOrEqual(1.0);
+  });
+
+  it('refuses NaN audio with the element named', async () => {
+    const audio = new Array(1600).fill(0);
+    audio[17] = 'NaN';
+    const { status, body } = await infer('silence-detector', [{ name: 'audio', shape: [1600], datatype: 'FP32', data: audio }]);
+    expect(status).toBe(400);
+    expect(body.error).toMatch(/element 17/);
+  });
+});
