@@ -1,6 +1,8 @@
 // Fits k-means on a file of vectors (.npy float32/float64 [N, D], or CSV with one vector per line
 // and an optional header) and writes the centroids as a new version of a `kmeans-assign` kernel
-// model: <out>/<name>.centroids.npy plus fit-report.json, and prints the manifest entry to add.
+// model: <out>/<name>.centroids.npy plus fit-report.json. The next `npm run build:layers` puts it in
+// the models layer's manifest (layers/models/model-builders/fitted-kmeans-models.ts); the manifest
+// entry is printed too.
 //
 //   npx tsx scripts/kmeans-fit.ts vectors.npy --k 32 --name product-clusters [--version 3]
 //     [--out layers/models/kernels/<name>/<version>/] [--seed 0] [--max-iterations 300]
@@ -98,7 +100,7 @@ function main(): void {
     maxBatchSize: 65536, description: `k-means assignment to ${k} centroids (squared L2)`,
     metrics: { inertia: result.inertia, iterations: result.iterations, trainingRows: rows },
   };
-  process.stderr.write(`kmeans-fit: wrote ${join(outDir, file)} (inertia ${result.inertia.toFixed(4)}, ${result.iterations} iterations)\n`);
+  process.stderr.write(`kmeans-fit: wrote ${join(outDir, file)} (inertia ${result.inertia.toFixed(4)}, ${result.iterations} iterations); run npm run build:layers to serve it as ${values.name} version ${version}\n`);
   process.stdout.write(`${JSON.stringify(manifestEntry, null, 2)}\n`);
 }
 

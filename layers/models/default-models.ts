@@ -7,6 +7,7 @@ import { IRIS_TRAINING_DEFAULTS } from './model-builders/iris-training';
 import { readPinnedFile } from './model-builders/pinned-file-artifact';
 import { irisKmeansArtifact, irisNeighborsArtifact } from './model-builders/iris-kernel-models';
 import { silenceDetectorArtifact } from './model-builders/silence-detector-artifact';
+import { fittedKmeansModels } from './model-builders/fitted-kmeans-models';
 
 const BUILDERS_DIR = join(__dirname, 'model-builders');
 const ONNX_WRITER_SOURCES = [join(__dirname, 'onnx-graph-writer.ts'), join(__dirname, 'seeded-random.ts')];
@@ -130,4 +131,6 @@ export const MODEL_ARTIFACTS: readonly ModelArtifactSpec[] = [
   generatedMlp('mlp-small', 1001),
   generatedMlp('mlp-medium', 1002),
   generatedMlp('mlp-large', 1003),
+  // Versions fitted with scripts/kmeans-fit.ts (layers/models/kernels/<name>/<version>/).
+  ...fittedKmeansModels(),
 ];
