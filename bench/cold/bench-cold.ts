@@ -11,6 +11,7 @@
  * npm run bench:cold -- --runs 3 --group target       # quick: baselines + the target rows
  * npm run bench:cold -- --only wasm/t1/default,native/t1/default --runs 5
  * npm run bench:cold -- --list                        # configuration ids
+ * npm run bench:cold -- --group target --compare-bundle /tmp/old/api-handler.mjs --compare-label before
  * npm run bench:cold -- --aws --function hotpath-dev-api --memory 512,1024,1769 --runs 5
  */
 import { writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeBenchResults, describeMachine, compareWithAnchor, type BenchResult } from '../bench-results';
 import { buildColdBundles, type BundleVariant } from './cold-bundles';
-import { coldConfigs, selectConfigs, type ColdConfig } from './cold-configs';
+import { coldConfigs, selectConfigs, withComparisonBundle, type ColdConfig } from './cold-configs';
 import { renderColdChart } from './cold-chart';
 import { formatColdMarkdown, formatColdTable } from './cold-report';
 import { summarize, type ColdSummary, type SampleOutcome } from './cold-stats';
@@ -46,6 +47,8 @@ function parseFlags() {
       endpoint: { type: 'string' },
       architecture: { type: 'string' },
       model: { type: 'string', default: 'iris-classifier' },
+      'compare-bundle': { type: 'string' },
+      'compare-label': { type: 'string', default: 'compare' },
     },
     allowPositionals: false,
   });
@@ -56,7 +59,9 @@ function parseFlags() {
 }
 
 async function runLocal(flags: ReturnType<typeof parseFlags>): Promise<void> {
-  const configs = selectConfigs(coldConfigs(), flags.only, flags.groups);
+  const selected = selectConfigs(coldConfigs(), flags.only, flags.groups);
+  const compare = flags['compare-bundle'];
+  const configs = compare ? withComparisonBundle(selected, resolve(compare), flags['compare-label']) : selected;
   if (flags.list) {
     for (const c of coldConfigs()) console.log(`${c.group.padEnd(9)} ${c.id}`);
     return;

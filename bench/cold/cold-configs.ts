@@ -13,6 +13,8 @@ export interface ColdConfig {
   readonly bundle?: 'min' | 'plain';
   /** NODE_OPTIONS=--enable-source-maps, as serverless.yml deploys it. */
   readonly sourceMaps: boolean;
+  /** A handler bundle built elsewhere (`--compare-bundle`, e.g. from an earlier revision) instead of `bundle`. */
+  readonly bundlePath?: string;
 }
 
 export const BENCH_MODELS = ['iris-classifier', 'silero-vad', 'text-detector', 'mlp-small', 'mlp-medium', 'mlp-large'] as const;
@@ -48,4 +50,9 @@ export function coldConfigs(): ColdConfig[] {
 export function selectConfigs(all: readonly ColdConfig[], only: readonly string[], groups: readonly string[]): ColdConfig[] {
   return all.filter((c) => c.group === 'baseline'
     || ((only.length === 0 || only.some((o) => c.id.includes(o))) && (groups.length === 0 || groups.includes(c.group))));
+}
+
+/** The api configurations again, each on another bundle (`--compare-bundle FILE --compare-label before`), run in the same rounds. */
+export function withComparisonBundle(configs: readonly ColdConfig[], bundlePath: string, label: string): ColdConfig[] {
+  return configs.flatMap((c) => (c.kind === 'api' ? [c, { ...c, id: `${c.id} @${label}`, bundlePath }] : [c]));
 }

@@ -96,7 +96,7 @@ function commandFor(config: ColdConfig, context: LocalBenchContext, eventFile: s
     return ['-e', 'process.stdout.write("@@cold "+JSON.stringify({origin:performance.timeOrigin,runnerStart:performance.now(),loaded:performance.now(),responded:performance.now(),status:200,maxRssKb:process.resourceUsage().maxRSS,logs:[]})+"\\n")'];
   }
   const runner = join(context.root, 'bench/cold/cold-child.mjs');
-  const handler = config.kind === 'hello' ? join(context.root, 'bench/cold/hello-handler.mjs') : context.bundles[config.bundle!];
+  const handler = config.kind === 'hello' ? join(context.root, 'bench/cold/hello-handler.mjs') : config.bundlePath ?? context.bundles[config.bundle!];
   if (!handler) throw new Error(`no ${config.bundle} bundle was built`);
   return [runner, handler, eventFile];
 }

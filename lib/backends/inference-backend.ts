@@ -40,5 +40,7 @@ export interface InferenceBackend {
   readonly platforms: readonly string[];
   init(): Promise<void>;
   load(model: ModelLoadRequest): Promise<BackendSession>;
+  /** Called once the instance's models are loaded and warmed (the end of INIT, or the first request under HOTPATH_INIT=lazy). */
+  startupDone?(): void;
   dispose(): Promise<void>;
 }
