@@ -42,8 +42,9 @@ export function decodeInferRequest(body: Uint8Array | string, headers: Readonly<
   let jsonBytes = body;
   let binary: Uint8Array | undefined;
   if (headerLengthRaw !== undefined) {
-    const headerLength = Number(headerLengthRaw);
-    if (!Number.isInteger(headerLength) || headerLength < 0) {
+    // Decimal digits only: Number() would also take '', '0x10' and '1e2'.
+    const headerLength = /^\d{1,15}$/.test(headerLengthRaw.trim()) ? Number(headerLengthRaw.trim()) : -1;
+    if (headerLength < 0) {
       throw new InvalidRequestError(`header Inference-Header-Content-Length: '${headerLengthRaw}' is not a non-negative integer`);
     }
     if (headerLength > body.byteLength) {

@@ -510,3 +510,10 @@ describe('infer-request-decoder', () => {
     });
   });
 });
+
+describe('decodeInferRequest Inference-Header-Content-Length parsing', () => {
+  it.each(['', ' ', '0x10', '1e1', '-1', '12.0', 'abc'])('refuses %j as a header length', (value) => {
+    const body = Buffer.from('{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}');
+    expect(() => decodeInferRequest(body, { 'inference-header-content-length': value })).toThrow(/is not a non-negative integer/);
+  });
+});
