@@ -92,15 +92,19 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
     const verifyDone = performance.now();
     const session = await backend.load({ name: model.name, version: model.version, path, bytes, inputs: model.inputs, outputs: model.outputs });
     const sessionDone = performance.now();
+    const warmStart = performance.now();
     try {
       verifySignatures(label, 'input', model.inputs, session.inputs);
       verifySignatures(label, 'output', model.outputs, session.outputs);
+      if (options.warmup) {
+        await session.run(warmupInputs(model)).catch((error: unknown) => {
+          throw new ModelVerificationError(`model '${label}': the warm-up run failed (check the manifest's warmupShapes/warmupFill): ${(error as Error).message}`, error);
+        });
+      }
     } catch (error) {
       await session.dispose();
       throw error;
     }
-    const warmStart = performance.now();
-    if (options.warmup) await session.run(warmupInputs(model));
     const done = performance.now();
     const loaded: RegisteredModel = {
       manifest: model, selected: true, state: { ready: true, session, backend }, loadMs: done - started, warmupMs: options.warmup ? done - warmStart : 0,
