@@ -2,7 +2,7 @@ import { ASSIGN_SCRATCH_BYTES, paddedCentroidCount } from '../distances/distance
 import { checkInteger, KernelArgumentError, rowCount } from '../distances/distance-metrics';
 import { createKernelThreadPool, type KernelThreadPool } from '../runtime/kernel-thread-pool';
 import { loadKernelModule, type KernelInstance } from '../runtime/load-kernel-module';
-import { createArena, type F32Buffer, type I32Buffer, type WasmArena } from '../runtime/wasm-arena';
+import { createArena, type F32Buffer, type F64Buffer, type I32Buffer, type WasmArena } from '../runtime/wasm-arena';
 import { seededRandom } from './seeded-random';
 
 /** Exports of kernels/build/kmeans.wasm (see kernels/kmeans/assembly/index.ts). */
@@ -14,6 +14,14 @@ export interface KMeansExports {
     x: number, n: number, d: number, packed: number, k: number, xNorms: number, cNorms: number, labels: number, minDist: number, scratch: number,
   ): void;
   accumulateClusterSums(x: number, n: number, d: number, labels: number, sums: number, counts: number): void;
+  moveClusterSums(x: number, n: number, d: number, labels: number, previous: number, sums: number, counts: number): number;
+  boundedAssign(
+    x: number, n: number, d: number, packed: number, centroids: number, k: number, xNorms: number, cNorms: number,
+    labels: number, upper: number, lower: number, drift: number, half: number,
+    maxDrift: number, maxDriftAt: number, secondDrift: number, maxCNorm: number, full: number, list: number, state: number,
+  ): number;
+  halfNearestCentroidDistances(centroids: number, k: number, d: number, half: number): void;
+  ownCentroidDistances(x: number, n: number, d: number, centroids: number, labels: number, out: number): void;
   minDistancePotential(x: number, n: number, d: number, c: number, minDist: number, write: number): number;
 }
 
@@ -63,7 +71,10 @@ export interface KMeansResult {
 /** Work of one assignment step (3·n·k·d flops) above which threads pay for their dispatch. */
 const THREADS_MIN_WORK = 3 * 4096 * 8 * 64;
 
-const POOL_FUNCTIONS = ['assignNearest'] as const;
+const POOL_FUNCTIONS = ['assignNearest', 'boundedAssign'] as const;
+
+/** Per-thread scratch bytes of boundedAssign (4 rows × 48 bytes of lane state). */
+const BOUNDED_STATE_BYTES = 192;
 
 /** Pools live for the process (worker start-up and WASM tier-up are paid once, not per fit); their memory is recycled by arenas. */
 const pools = new Map<number, KernelThreadPool<KMeansExports>>();
@@ -115,20 +126,30 @@ interface FitBuffers {
   readonly x: F32Buffer;
   readonly xNorms: F32Buffer;
   readonly labels: I32Buffer;
+  /** Labels the sums currently hold (-1: not yet counted). */
+  readonly previous: I32Buffer;
   readonly minDist: F32Buffer;
+  /** Hamerly bounds: distance to the own centroid (upper) and to every other one (lower). */
+  readonly upper: F32Buffer;
+  readonly lower: F32Buffer;
+  /** Rows in doubt, per thread's row range (boundedAssign's list). */
+  readonly list: I32Buffer;
   readonly centroids: F32Buffer;
   readonly packed: F32Buffer;
   readonly cNorms: F32Buffer;
   readonly rawNorms: F32Buffer;
-  readonly sums: F32Buffer;
+  /** Distance each centroid moved in the last update, and half the distance to its nearest other centroid. */
+  readonly drift: F32Buffer;
+  readonly half: F32Buffer;
+  readonly sums: F64Buffer;
   readonly counts: I32Buffer;
   readonly scratch: F32Buffer;
 }
 
 function fitArenaBytes(n: number, d: number, k: number, threads: number): number {
   const kp = paddedCentroidCount(k);
-  const floats = n * d + 3 * n + k * d + kp * d + 2 * kp + k * d + k + (threads * ASSIGN_SCRATCH_BYTES) / 4;
-  return floats * 4 + 16 * 16;
+  const words = n * d + 7 * n + k * d + kp * d + 2 * kp + 2 * k * d + 4 * k + (threads * BOUNDED_STATE_BYTES) / 4;
+  return words * 4 + 24 * 16;
 }
 
 /**
@@ -181,8 +202,9 @@ class KMeansSession {
     const a = this.#arena;
     const kp = paddedCentroidCount(k);
     this.#b = {
-      x: a.f32(n * d), xNorms: a.f32(n), labels: a.i32(n), minDist: a.f32(n), centroids: a.f32(k * d), packed: a.f32(kp * d),
-      cNorms: a.f32(kp), rawNorms: a.f32(k), sums: a.f32(k * d), counts: a.i32(k), scratch: a.f32((threads * ASSIGN_SCRATCH_BYTES) / 4),
+      x: a.f32(n * d), xNorms: a.f32(n), labels: a.i32(n), previous: a.i32(n), minDist: a.f32(n), upper: a.f32(n), lower: a.f32(n), list: a.i32(n),
+      centroids: a.f32(k * d), packed: a.f32(kp * d), cNorms: a.f32(kp), rawNorms: a.f32(k), drift: a.f32(k), half: a.f32(k),
+      sums: a.f64(k * d), counts: a.i32(k), scratch: a.f32((threads * Math.max(ASSIGN_SCRATCH_BYTES, BOUNDED_STATE_BYTES)) / 4),
     };
   }
 
@@ -224,25 +246,55 @@ class KMeansSession {
     return centroids;
   }
 
-  /** One assignment step with the current centroids buffer: labels and minDist for every row. */
-  #assign(): void {
+  /**
+   * One assignment step with the current centroids buffer: labels for every row, and Hamerly
+   * bounds. `full`: search every row (first step); otherwise the bounds of the previous step are
+   * moved by `drift` and only rows they cannot settle are searched.
+   */
+  #assign(full: boolean): void {
     const { n, d, k } = this;
     const e = this.#instance.exports;
     const b = this.#b;
     e.packCentroids(b.centroids.ptr, k, d, b.packed.ptr);
     e.squaredRowNorms(b.centroids.ptr, k, d, b.rawNorms.ptr);
     e.padVector(b.rawNorms.ptr, k, Infinity, b.cNorms.ptr);
-    const args = [b.x.ptr, n, d, b.packed.ptr, k, b.xNorms.ptr, b.cNorms.ptr, b.labels.ptr, b.minDist.ptr, b.scratch.ptr];
+    const rawNorms = b.rawNorms.view;
+    let maxCNorm = 0;
+    for (let c = 0; c < k; c++) maxCNorm = Math.max(maxCNorm, rawNorms[c]!);
+    let maxDrift = 0;
+    let maxDriftAt = -1;
+    let secondDrift = 0;
+    if (!full) {
+      e.halfNearestCentroidDistances(b.centroids.ptr, k, d, b.half.ptr);
+      const drift = b.drift.view;
+      for (let c = 0; c < k; c++) {
+        const v = drift[c]!;
+        if (v > maxDrift) {
+          secondDrift = maxDrift;
+          maxDrift = v;
+          maxDriftAt = c;
+        } else if (v > secondDrift) {
+          secondDrift = v;
+        }
+      }
+    }
+    const args = [
+      b.x.ptr, n, d, b.packed.ptr, b.centroids.ptr, k, b.xNorms.ptr, b.cNorms.ptr, b.labels.ptr, b.upper.ptr, b.lower.ptr, b.drift.ptr, b.half.ptr,
+      maxDrift, maxDriftAt, secondDrift, maxCNorm, full ? 1 : 0, b.list.ptr, b.scratch.ptr,
+    ];
     if (this.#pool) {
-      this.#pool.runRows('assignNearest', args, n, {
+      this.#pool.runRows('boundedAssign', args, n, {
         countArg: 1,
-        rowPointers: [[0, d * 4], [5, 4], [7, 4], [8, 4]],
-        threadPointers: [[9, ASSIGN_SCRATCH_BYTES]],
+        rowPointers: [[0, d * 4], [6, 4], [8, 4], [9, 4], [10, 4], [18, 4]],
+        threadPointers: [[19, BOUNDED_STATE_BYTES]],
       });
     } else {
-      e.assignNearest(b.x.ptr, n, d, b.packed.ptr, k, b.xNorms.ptr, b.cNorms.ptr, b.labels.ptr, b.minDist.ptr, b.scratch.ptr);
+      this.searchedRows = e.boundedAssign(...(args as Parameters<KMeansExports["boundedAssign"]>));
     }
   }
+
+  /** Rows the last single-threaded assignment searched over every centroid (the rest its bounds settled); for profiling. */
+  searchedRows = 0;
 
   lloyd(init: Float32Array, options: KMeansOptions, tolerance: number): KMeansResult {
     const { n, d, k } = this;
@@ -250,29 +302,37 @@ class KMeansSession {
     const b = this.#b;
     const maxIterations = options.maxIterations ?? 300;
     b.centroids.view.set(init);
+    b.previous.view.fill(-1);
+    b.sums.view.fill(0);
+    b.counts.view.fill(0);
     const started = performance.now();
     let iterations = 0;
     let converged = false;
     let repaired = 0;
+    let full = true;
     const next = new Float32Array(k * d);
     while (iterations < maxIterations) {
-      this.#assign();
-      b.sums.view.fill(0);
-      b.counts.view.fill(0);
-      e.accumulateClusterSums(b.x.ptr, n, d, b.labels.ptr, b.sums.ptr, b.counts.ptr);
+      this.#assign(full);
+      full = false;
+      e.moveClusterSums(b.x.ptr, n, d, b.labels.ptr, b.previous.ptr, b.sums.ptr, b.counts.ptr);
       repaired += this.#repairEmptyClusters();
       const sums = b.sums.view;
       const counts = b.counts.view;
       const centroids = b.centroids.view;
+      const drift = b.drift.view;
       let shift = 0;
       for (let c = 0; c < k; c++) {
-        const inv = 1 / counts[c]!;
+        const count = counts[c]!;
+        let moved = 0;
         for (let j = 0; j < d; j++) {
-          const v = Math.fround(sums[c * d + j]! * inv);
+          const v = Math.fround(sums[c * d + j]! / count);
           next[c * d + j] = v;
           const delta = v - centroids[c * d + j]!;
-          shift += delta * delta;
+          moved += delta * delta;
         }
+        shift += moved;
+        // Rounded up so that, stored as f32, it still bounds the move.
+        drift[c] = Math.sqrt(moved) * (1 + 1e-6);
       }
       centroids.set(next);
       iterations++;
@@ -282,7 +342,8 @@ class KMeansSession {
         break;
       }
     }
-    this.#assign();
+    this.#assign(full);
+    e.ownCentroidDistances(b.x.ptr, n, d, b.centroids.ptr, b.labels.ptr, b.minDist.ptr);
     const minDist = b.minDist.view;
     let inertia = 0;
     for (let i = 0; i < n; i++) inertia += minDist[i]!;
@@ -302,6 +363,12 @@ class KMeansSession {
     const empty: number[] = [];
     for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
     if (empty.length === 0) return 0;
+    const e = this.#instance.exports;
+    const b = this.#b;
+    e.ownCentroidDistances(b.x.ptr, this.n, d, b.centroids.ptr, b.labels.ptr, b.minDist.ptr);
+    const previous = b.previous.view;
+    const upper = b.upper.view;
+    const lower = b.lower.view;
     const sums = this.#b.sums.view;
     const labels = this.#b.labels.view;
     const minDist = this.#b.minDist.view;
@@ -324,6 +391,10 @@ class KMeansSession {
       counts[old]!--;
       counts[c] = 1;
       labels[i] = c;
+      previous[i] = c;
+      // Its bounds no longer describe its centroid: the next assignment re-checks this row.
+      upper[i] = Infinity;
+      lower[i] = 0;
     }
     return empty.length;
   }

@@ -116,6 +116,7 @@ export class ArenaBuffer<T extends ArrayBufferView> {
 
 export type F32Buffer = ArenaBuffer<Float32Array>;
 export type I32Buffer = ArenaBuffer<Int32Array>;
+export type F64Buffer = ArenaBuffer<Float64Array>;
 export type U8Buffer = ArenaBuffer<Uint8Array>;
 
 /** A bump allocator over regions of one kernel instance's memory. Create with `createArena`. */
@@ -146,6 +147,11 @@ export class WasmArena {
   /** `n` float32 elements (uninitialized: the region may hold a previous owner's data). */
   f32(n: number): F32Buffer {
     return this.#allocate(n, Float32Array);
+  }
+
+  /** `n` float64 elements (uninitialized; 16-byte aligned like every buffer). */
+  f64(n: number): F64Buffer {
+    return this.#allocate(n, Float64Array);
   }
 
   /** `n` int32 elements (uninitialized). */

@@ -1,8 +1,10 @@
-// k-means family: the Lloyd step (fused nearest-centroid assignment shared with the distances
-// family, then per-cluster sums) and the k-means++ potential. Pointer + length arguments only;
-// the TypeScript bindings (kernels/kmeans/kmeans-kernels.ts) check every argument.
+// k-means family: the Lloyd step (Hamerly-bounded nearest-centroid assignment with the blocked
+// search shared with the distances family, incremental per-cluster sums) and the k-means++
+// potential. Pointer + length arguments only; the TypeScript bindings
+// (kernels/kmeans/kmeans-kernels.ts) check every argument.
 export { squaredRowNorms } from '../../distances/assembly/row-norms';
 export { packCentroids, padVector } from '../../distances/assembly/centroid-packing';
 export { assignNearest } from '../../distances/assembly/nearest-assignment';
-export { accumulateClusterSums } from './cluster-sums';
+export { accumulateClusterSums, moveClusterSums } from './cluster-sums';
+export { boundedAssign, halfNearestCentroidDistances, ownCentroidDistances } from './bounded-assignment';
 export { minDistancePotential } from './min-distance-update';
