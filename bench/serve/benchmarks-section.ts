@@ -72,7 +72,10 @@ export function writeServingSection(repoRoot: string, section: ServingSection): 
     '',
     '### Warm latency over HTTP (`npm start`: serverless-offline on 127.0.0.1, one keep-alive client)',
     '',
-    'No target: the ratio and the gap show what the emulator, the loopback client and our path add to `session.run`.',
+    'No target: the ratio and the gap show what the emulator, the loopback client and our path add to `session.run`. '
+      + '`session.run` alternates with the HTTP calls in the bench process (same model, same inputs), so it runs on caches the server has just used: '
+      + 'slower than in the tight loop above for the smallest models. The MLPs are not served over HTTP: serverless.yml sets HOTPATH_MODELS=default '
+      + 'in the function environment, which serverless-offline puts above the shell\'s.',
     '',
     table(section.http),
     '',

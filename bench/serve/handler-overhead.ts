@@ -23,6 +23,8 @@ export interface OverheadMeasurement {
   readonly plan: OverheadPlan;
   readonly handler: ReturnType<typeof summarize>;
   readonly session: ReturnType<typeof summarize>;
+  /** Median of handler/session.run over adjacent pairs: load bursts from neighbours hit both calls of a pair. */
+  readonly pairedRatioP50: number;
   /** Median of each Server-Timing stage over the measured handler calls. */
   readonly stages: Record<string, number>;
 }
@@ -87,7 +89,8 @@ export async function measureHandlerOverhead(api: InProcessApi, plan: OverheadPl
     recordStages = true;
     const { a, b } = await samplePaired(callHandler, runSession, plan.loop);
     const stages = Object.fromEntries(Object.entries(stageSamples).map(([name, v]) => [name, ms(summarize(v).p50, 4)]));
-    return { plan, handler: summarize(a), session: summarize(b), stages };
+    const pairedRatioP50 = summarize(a.map((h, i) => h / b[i]!)).p50;
+    return { plan, handler: summarize(a), session: summarize(b), pairedRatioP50, stages };
   });
 }
 
@@ -96,7 +99,7 @@ export function overheadResults(m: OverheadMeasurement): BenchResult[] {
   const { plan } = m;
   const name = `handler-overhead/${plan.serveCase.label}/${plan.encoding}`;
   const anchor = `session.run alone (same model session, same inputs, in-process, 1 wasm thread)`;
-  const note = `n=${m.handler.n}; handler stages p50 (ms): ${Object.entries(m.stages).map(([k, v]) => `${k} ${v}`).join(', ')}`;
+  const note = `n=${m.handler.n}; median of per-pair ratios ${m.pairedRatioP50.toFixed(3)}; handler stages p50 (ms): ${Object.entries(m.stages).map(([k, v]) => `${k} ${v}`).join(', ')}`;
   const rows: BenchResult[] = [
     { ...compareWithAnchor({ case: name, metric: 'p50_ms', value: ms(m.handler.p50, 4), lower_is_better: true }, anchor, ms(m.session.p50, 4), plan.targetRatio), note },
     compareWithAnchor({ case: name, metric: 'p99_ms', value: ms(m.handler.p99, 4), lower_is_better: true }, anchor, ms(m.session.p99, 4)),

@@ -2,7 +2,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { compareWithAnchor, type BenchResult } from '../bench-results';
 import type { BackendSession } from '../../lib/backends/inference-backend';
 import { encodeInferRequest } from '../../lib/protocol/infer-request-encoder';
-import { ms, sampleLatency, summarize, warmUp, type LoopBounds, type WarmupBounds } from './latency-sampler';
+import { ms, samplePaired, summarize, warmUp, type LoopBounds, type WarmupBounds } from './latency-sampler';
 import { withBinaryOutputs, type RequestEncoding } from './handler-overhead';
 import type { ServeCase } from './serve-inputs';
 
@@ -10,6 +10,8 @@ export interface HttpMeasurement {
   readonly serveCase: ServeCase;
   readonly encoding: RequestEncoding;
   readonly http: ReturnType<typeof summarize>;
+  /** session.run alone on the same inputs, in this process, alternating with the HTTP calls (the server is idle meanwhile). */
+  readonly session: ReturnType<typeof summarize>;
   /** Median of each Server-Timing stage the handler reported. */
   readonly stages: Record<string, number>;
 }
@@ -61,11 +63,13 @@ export function createLoopbackClient(baseUrl: string) {
 }
 
 /**
- * Warm p50/p99 of one request over HTTP. A fresh keep-alive connection per measurement: one
- * left idle while session.run was measured may have passed the server's keep-alive timeout.
+ * Warm p50/p99 of one request over HTTP, alternating with session.run on the same inputs so
+ * that load from neighbours hits both alike. A fresh keep-alive connection per measurement:
+ * one left idle between measurements may have passed the server's keep-alive timeout.
  */
 export async function measureHttp(
   baseUrl: string,
+  session: BackendSession,
   serveCase: ServeCase,
   encoding: RequestEncoding,
   warmup: WarmupBounds,
@@ -74,7 +78,7 @@ export async function measureHttp(
   const prepared = prepareHttpRequest(serveCase, encoding);
   const client = createLoopbackClient(baseUrl);
   try {
-    return await measureOver(client, prepared, serveCase, encoding, warmup, loop);
+    return await measureOver(client, prepared, session, serveCase, encoding, warmup, loop);
   } finally {
     client.close();
   }
@@ -83,6 +87,7 @@ export async function measureHttp(
 async function measureOver(
   client: ReturnType<typeof createLoopbackClient>,
   prepared: PreparedRequest,
+  session: BackendSession,
   serveCase: ServeCase,
   encoding: RequestEncoding,
   warmup: WarmupBounds,
@@ -98,21 +103,16 @@ async function measureOver(
       if (dur !== undefined) (stageSamples[name!] ??= []).push(Number(dur));
     }
   };
-  await warmUp(call, warmup);
-  record = true;
-  const samples = await sampleLatency(call, loop);
-  const stages = Object.fromEntries(Object.entries(stageSamples).map(([name, v]) => [name, ms(summarize(v).p50, 4)]));
-  return { serveCase, encoding, http: summarize(samples), stages };
-}
-
-/** session.run alone on the same inputs, in this process, with the server idle. */
-export async function measureSessionRun(session: BackendSession, serveCase: ServeCase, warmup: WarmupBounds, loop: LoopBounds) {
   const run = () => session.run(serveCase.inputs);
-  await warmUp(run, warmup);
-  return summarize(await sampleLatency(run, loop));
+  await warmUp(async () => { await call(); await run(); }, warmup);
+  record = true;
+  const { a, b } = await samplePaired(call, run, loop);
+  const stages = Object.fromEntries(Object.entries(stageSamples).map(([name, v]) => [name, ms(summarize(v).p50, 4)]));
+  return { serveCase, encoding, http: summarize(a), session: summarize(b), stages };
 }
 
-export function httpResults(m: HttpMeasurement, session: ReturnType<typeof summarize>): BenchResult[] {
+export function httpResults(m: HttpMeasurement): BenchResult[] {
+  const { session } = m;
   const name = `http/${m.serveCase.label}/${m.encoding}`;
   const anchor = 'session.run alone (same model and inputs, in-process, 1 wasm thread)';
   const gap50 = m.http.p50 - session.p50;
