@@ -29,7 +29,8 @@ export interface ChartOptions {
  * thin line marks the p90 of the total. Self-contained SVG (no scripts, no external fonts).
  */
 export function renderColdChart(rows: readonly ColdSummary[], options: ChartOptions): string {
-  const labelWidth = 250;
+  // Wide enough for the longest id at 12 px (about 6.8 px a character).
+  const labelWidth = Math.max(200, Math.ceil(Math.max(0, ...rows.map((r) => r.id.length)) * 6.8) + 20);
   const plotWidth = 640;
   const rightWidth = 230;
   const rowHeight = 24;

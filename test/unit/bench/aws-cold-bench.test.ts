@@ -1,4 +1,4 @@
-import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, ResourceNotFoundException, TooManyRequestsException, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, ResourceNotFoundException, TooManyRequestsException, UpdateFunctionConfigurationCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { NONCE_VARIABLE, runAwsColdBench, type AwsColdBenchOptions } from '../../../bench/cold/aws-cold-bench';
 import { costPerMillion } from '../../../bench/cold/lambda-pricing';
@@ -15,7 +15,7 @@ function tail(...lines: string[]): string {
 }
 
 const lambda = mockClient(LambdaClient);
-const ORIGINAL = { FunctionName: 'hotpath-dev-api', MemorySize: 1769, Architectures: ['arm64'], Environment: { Variables: { HOTPATH_MODELS: 'default' } }, LastUpdateStatus: 'Successful' } as const;
+const ORIGINAL: FunctionConfiguration = { FunctionName: 'hotpath-dev-api', MemorySize: 1769, Architectures: ['arm64'], Environment: { Variables: { HOTPATH_MODELS: 'default' } }, LastUpdateStatus: 'Successful' };
 
 function options(overrides: Partial<AwsColdBenchOptions> = {}): AwsColdBenchOptions {
   return {
