@@ -19,8 +19,8 @@ export interface DistancesExports {
 export const CENTROID_GROUP = 8;
 /** Largest k top-k accepts. */
 export const MAX_TOP_K = 1024;
-/** Per-thread scratch bytes of assignNearest (4 rows × 32 bytes). */
-export const ASSIGN_SCRATCH_BYTES = 128;
+/** Per-thread scratch bytes of assignNearest (the running minimum and index of a 4-row block). */
+export const ASSIGN_SCRATCH_BYTES = 32;
 
 /** Padded centroid count (a multiple of CENTROID_GROUP). */
 export function paddedCentroidCount(k: number): number {

@@ -73,8 +73,8 @@ const THREADS_MIN_WORK = 3 * 4096 * 8 * 64;
 
 const POOL_FUNCTIONS = ['assignNearest', 'boundedAssign'] as const;
 
-/** Per-thread scratch bytes of boundedAssign (4 rows × 48 bytes of lane state). */
-const BOUNDED_STATE_BYTES = 192;
+/** Per-thread scratch bytes of boundedAssign (best, its index and second best of a 4-row block). */
+const BOUNDED_STATE_BYTES = 48;
 
 /** Pools live for the process (worker start-up and WASM tier-up are paid once, not per fit); their memory is recycled by arenas. */
 const pools = new Map<number, KernelThreadPool<KMeansExports>>();

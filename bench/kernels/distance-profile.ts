@@ -1,0 +1,59 @@
+// npx tsx bench/kernels/distance-profile.ts [balanced|wide ...] — focused distance-kernel timing:
+// our full matrix and fused assignment (1 thread, inputs already in WASM memory) against
+// onnxruntime-node's MatMul distance graph (1 thread) in the same run, interleaved, medians of 9.
+import * as ort from 'onnxruntime-node';
+import { DistanceKernels, paddedCentroidCount } from '../../kernels/distances/distances-kernels';
+import { instantiateKernelModule } from '../../kernels/runtime/load-kernel-module';
+import { createArena } from '../../kernels/runtime/wasm-arena';
+import { balancedDataset, wideDataset, type BenchDataset } from './kernel-datasets';
+import { squaredL2DistanceGraph } from './onnx-distance-graph';
+
+const pick: Record<string, () => BenchDataset> = { balanced: balancedDataset, wide: wideDataset };
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+
+async function main(): Promise<void> {
+  for (const name of process.argv.slice(2).length ? process.argv.slice(2) : ['balanced', 'wide']) {
+    const { n, d, k, x } = pick[name]!();
+    const c = x.slice(0, k * d);
+    const kernels = new DistanceKernels(instantiateKernelModule('distances'));
+    const kp = paddedCentroidCount(k);
+    const work = createArena(kernels.instance, n * 4 * 3 + 4096);
+    const arena = createArena(kernels.instance, (n * d + n * k + 3 * n + k * d + kp * d + 2 * kp) * 4 + 4096);
+    const xb = arena.f32From(x);
+    const packed = kernels.packCentroids(arena, arena.f32From(c), k, d, 'squared-l2');
+    const out = arena.f32(n * k);
+    const labels = arena.i32(n);
+    const dist = arena.f32(n);
+    const session = await ort.InferenceSession.create(squaredL2DistanceGraph(), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+    const ct = new Float32Array(d * k);
+    const cn = new Float32Array(k);
+    for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) {
+      ct[t * k + j] = c[j * d + t]!;
+      cn[j]! += c[j * d + t]! ** 2;
+    }
+    const feeds = { X: new ort.Tensor('float32', x, [n, d]), CT: new ort.Tensor('float32', ct, [d, k]), CN: new ort.Tensor('float32', cn, [1, k]) };
+    const m: number[] = [];
+    const a: number[] = [];
+    const o: number[] = [];
+    for (let r = 0; r < 10; r++) {
+      let t = performance.now();
+      work.reset();
+      kernels.distanceMatrixInArena(work, xb, n, packed, out);
+      const tm = performance.now() - t;
+      t = performance.now();
+      work.reset();
+      kernels.assignNearestInArena(work, xb, n, packed, labels, dist);
+      const ta = performance.now() - t;
+      t = performance.now();
+      await session.run(feeds);
+      const to = performance.now() - t;
+      if (r > 0) { m.push(tm); a.push(ta); o.push(to); }
+    }
+    const g = (3 * n * k * d) / 1e9;
+    const gf = (ms: number): string => (g / (median([ms]) / 1000)).toFixed(1);
+    const [mm, am, om] = [median(m), median(a), median(o)];
+    console.log(`${name}: matrix ${mm.toFixed(1)} ms ${gf(mm)} GF/s (${(om / mm).toFixed(2)}x), assign ${am.toFixed(1)} ms ${gf(am)} GF/s (${(om / am).toFixed(2)}x), onnxruntime ${om.toFixed(1)} ms ${gf(om)} GF/s`);
+    await session.release();
+  }
+}
+void main();
