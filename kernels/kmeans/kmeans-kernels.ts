@@ -301,6 +301,7 @@ class KMeansSession {
     const e = this.#instance.exports;
     const b = this.#b;
     const maxIterations = options.maxIterations ?? 300;
+    this.#pool?.wake();
     b.centroids.view.set(init);
     b.previous.view.fill(-1);
     b.sums.view.fill(0);

@@ -80,19 +80,6 @@ export function boundedAssign(
   return count;
 }
 
-/**
- * Folds centroid j's partial distances ‖c‖² − 2x·c of 4 rows into the running best (strict <:
- * the lower index stays on ties), its index and the second best.
- */
-// @ts-ignore: decorator
-@inline function fold(state: usize, v: v128, j: i32): void {
-  const best = v128.load(state);
-  const m = f32x4.lt(v, best);
-  v128.store(state, v128.bitselect(v, best, m));
-  v128.store(state, v128.bitselect(i32x4.splat(j), v128.load(state, 16), m), 16);
-  v128.store(state, v128.bitselect(best, f32x4.min(v128.load(state, 32), v), m), 32);
-}
-
 /** Full nearest-centroid search, blocked 4 rows × 2 centroids (dot-blocks.ts), for the `count` rows listed in `list`. */
 function searchListed(
   x: usize, d: i32, packed: usize, k: i32, xNorms: usize, cNorms: usize, maxCNorm: f32,
@@ -108,19 +95,37 @@ function searchListed(
     const x1 = rowAddress(x, r1, d);
     const x2 = rowAddress(x, r2, d);
     const x3 = rowAddress(x, r3, d);
-    v128.store(state, f32x4.splat(Infinity));
-    v128.store(state, i32x4.splat(0), 16);
-    v128.store(state, f32x4.splat(Infinity), 32);
+    // Lane r: row r's smallest ‖c‖² − 2x·c so far, its centroid (strict <: the lower index stays
+    // on ties) and the second smallest. Kept in locals: through memory, TurboFan reloads every
+    // fold on the shared-memory threads build (measured 2× slower per row there).
+    let best = f32x4.splat(Infinity);
+    let bestI = i32x4.splat(0);
+    let second = f32x4.splat(Infinity);
     let j = 0;
     for (; j + 2 <= k; j += 2) {
       dotPair(x0, x1, x2, x3, rowAddress(packed, j, d), rowAddress(packed, j + 1, d), d);
-      fold(state, f32x4.sub(f32x4.splat(load<f32>(f32Address(cNorms, j))), f32x4.add(blockDot0, blockDot0)), j);
-      fold(state, f32x4.sub(f32x4.splat(load<f32>(f32Address(cNorms, j + 1))), f32x4.add(blockDot1, blockDot1)), j + 1);
+      const v0 = f32x4.sub(f32x4.splat(load<f32>(f32Address(cNorms, j))), f32x4.add(blockDot0, blockDot0));
+      let m = f32x4.lt(v0, best);
+      second = v128.bitselect(best, f32x4.min(second, v0), m);
+      best = v128.bitselect(v0, best, m);
+      bestI = v128.bitselect(i32x4.splat(j), bestI, m);
+      const v1 = f32x4.sub(f32x4.splat(load<f32>(f32Address(cNorms, j + 1))), f32x4.add(blockDot1, blockDot1));
+      m = f32x4.lt(v1, best);
+      second = v128.bitselect(best, f32x4.min(second, v1), m);
+      best = v128.bitselect(v1, best, m);
+      bestI = v128.bitselect(i32x4.splat(j + 1), bestI, m);
     }
     if (j < k) {
       dotSingle(x0, x1, x2, x3, rowAddress(packed, j, d), d);
-      fold(state, f32x4.sub(f32x4.splat(load<f32>(f32Address(cNorms, j))), f32x4.add(blockDot0, blockDot0)), j);
+      const v0 = f32x4.sub(f32x4.splat(load<f32>(f32Address(cNorms, j))), f32x4.add(blockDot0, blockDot0));
+      const m = f32x4.lt(v0, best);
+      second = v128.bitselect(best, f32x4.min(second, v0), m);
+      best = v128.bitselect(v0, best, m);
+      bestI = v128.bitselect(i32x4.splat(j), bestI, m);
     }
+    v128.store(state, best);
+    v128.store(state, bestI, 16);
+    v128.store(state, second, 32);
     for (let r = 0; r < rows; r++) {
       const row = load<i32>(i32Address(list, t + r));
       const lane = <usize>r << 2;
