@@ -12,6 +12,7 @@
  * npm run bench:cold -- --only wasm/t1/default,native/t1/default --runs 5
  * npm run bench:cold -- --list                        # configuration ids
  * npm run bench:cold -- --group target --compare-bundle /tmp/old/api-handler.mjs --compare-label before
+ *   [--compare-models-dir /tmp/old-models]               # the earlier revision's models layer too
  * npm run bench:cold -- --aws --function hotpath-dev-api --memory 512,1024,1769 --runs 5
  */
 import { writeFileSync } from 'node:fs';
@@ -49,6 +50,7 @@ function parseFlags() {
       model: { type: 'string', default: 'iris-classifier' },
       'compare-bundle': { type: 'string' },
       'compare-label': { type: 'string', default: 'compare' },
+      'compare-models-dir': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -61,7 +63,9 @@ function parseFlags() {
 async function runLocal(flags: ReturnType<typeof parseFlags>): Promise<void> {
   const selected = selectConfigs(coldConfigs(), flags.only, flags.groups);
   const compare = flags['compare-bundle'];
-  const configs = compare ? withComparisonBundle(selected, resolve(compare), flags['compare-label']) : selected;
+  const compareModels = flags['compare-models-dir'];
+  if (compareModels && !compare) throw new Error('--compare-models-dir goes with --compare-bundle');
+  const configs = compare ? withComparisonBundle(selected, resolve(compare), flags['compare-label'], compareModels ? resolve(compareModels) : undefined) : selected;
   if (flags.list) {
     for (const c of coldConfigs()) console.log(`${c.group.padEnd(9)} ${c.id}`);
     return;

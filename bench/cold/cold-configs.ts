@@ -15,6 +15,8 @@ export interface ColdConfig {
   readonly sourceMaps: boolean;
   /** A handler bundle built elsewhere (`--compare-bundle`, e.g. from an earlier revision) instead of `bundle`. */
   readonly bundlePath?: string;
+  /** A models layer built elsewhere (`--compare-models-dir`, e.g. by an earlier revision) instead of layers/models/build/models. */
+  readonly modelsDir?: string;
 }
 
 export const BENCH_MODELS = ['iris-classifier', 'silero-vad', 'text-detector', 'mlp-small', 'mlp-medium', 'mlp-large'] as const;
@@ -52,7 +54,10 @@ export function selectConfigs(all: readonly ColdConfig[], only: readonly string[
     || ((only.length === 0 || only.some((o) => c.id.includes(o))) && (groups.length === 0 || groups.includes(c.group))));
 }
 
-/** The api configurations again, each on another bundle (`--compare-bundle FILE --compare-label before`), run in the same rounds. */
-export function withComparisonBundle(configs: readonly ColdConfig[], bundlePath: string, label: string): ColdConfig[] {
-  return configs.flatMap((c) => (c.kind === 'api' ? [c, { ...c, id: `${c.id} @${label}`, bundlePath }] : [c]));
+/**
+ * The api configurations again, each on another bundle (`--compare-bundle FILE --compare-label before`)
+ * and optionally another models layer (`--compare-models-dir DIR`), run in the same rounds.
+ */
+export function withComparisonBundle(configs: readonly ColdConfig[], bundlePath: string, label: string, modelsDir?: string): ColdConfig[] {
+  return configs.flatMap((c) => (c.kind === 'api' ? [c, { ...c, id: `${c.id} @${label}`, bundlePath, ...(modelsDir ? { modelsDir } : {}) }] : [c]));
 }

@@ -46,7 +46,7 @@ function childEnv(config: ColdConfig, context: LocalBenchContext): NodeJS.Proces
     POWERTOOLS_LOG_LEVEL: 'INFO',
     // No X-Ray daemon off Lambda; on Lambda the tracer only sends UDP datagrams.
     POWERTOOLS_TRACE_ENABLED: 'false',
-    HOTPATH_MODELS_DIR: context.modelsDir,
+    HOTPATH_MODELS_DIR: config.modelsDir ?? context.modelsDir,
     HOTPATH_ORT_WEB_DIR: context.ortWebDir,
   };
   if (config.sourceMaps) env.NODE_OPTIONS = '--enable-source-maps';

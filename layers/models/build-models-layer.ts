@@ -5,6 +5,7 @@ import type { TensorSignature } from '../../lib/backends/inference-backend';
 import type { ManifestModel, ModelManifest } from '../../lib/models/model-manifest-types';
 import type { ModelArtifactSpec } from './model-artifact-spec';
 import { readOnnxSignature } from './onnx-signature-reader';
+import { onnxOptimizerVersion, optimizeOnnxGraph } from './onnx-graph-optimizer';
 
 export interface BuildModelsLayerOptions {
   readonly specs: readonly ModelArtifactSpec[];
@@ -80,7 +81,9 @@ export async function buildModelsLayer(options: BuildModelsLayerOptions): Promis
 }
 
 async function buildArtifact(spec: ModelArtifactSpec, fingerprint: string, relativeFile: string, path: string): Promise<CachedArtifact> {
-  const built = await spec.build();
+  const source = await spec.build();
+  if (spec.optimize && spec.platform !== 'onnx_onnxv1') throw new Error(`model '${spec.name}': only ONNX artifacts can be optimized`);
+  const built = spec.optimize ? { ...source, bytes: await optimizeOnnxGraph(source.bytes, spec.optimize) } : source;
   mkdirSync(dirname(path), { recursive: true });
   // Write then rename, so a concurrent build or a server starting up never reads half a model.
   const temporary = `${path}.${process.pid}.tmp`;
@@ -107,15 +110,17 @@ function manifestEntry(spec: ModelArtifactSpec, artifact: CachedArtifact): Manif
     file: artifact.file,
     sha256: artifact.sha256,
     bytes: artifact.bytes,
+    ...(spec.optimize ? { optimized: spec.optimize } : {}),
     ...fields,
     ...(Object.keys(mergedMetrics).length > 0 ? { metrics: mergedMetrics } : {}),
   };
 }
 
-/** The fingerprint covers the builder's sources (by content), its parameters and the artifact's place. */
+/** The fingerprint covers the builder's sources (by content), its parameters, the artifact's place and the optimiser (level, onnxruntime-node version). */
 function fingerprintOf(spec: ModelArtifactSpec): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ name: spec.name, version: spec.version, file: spec.file, params: spec.fingerprint.params ?? null }));
+  const optimize = spec.optimize ? { level: spec.optimize, onnxruntimeNode: onnxOptimizerVersion() } : null;
+  hash.update(JSON.stringify({ name: spec.name, version: spec.version, file: spec.file, params: spec.fingerprint.params ?? null, ...(optimize ? { optimize } : {}) }));
   for (const file of [...spec.fingerprint.sourceFiles].sort()) {
     hash.update(`\0${file.slice(file.lastIndexOf('layers'))}\0`);
     hash.update(readFileSync(file));

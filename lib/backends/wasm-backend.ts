@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { InferenceBackend, ModelLoadRequest, BackendSession } from './inference-backend';
 import { adaptOrtSession, type OrtModule } from './ort-session-adapter';
 
@@ -27,6 +28,25 @@ const V8_DEFAULT_TIERING_BUDGET = 1_800_000;
 const STARTUP_TIERING_BUDGET = 1_000_000_000;
 
 /**
+ * A graph saved pre-optimised at build (manifest `optimized`) is served as it is: onnxruntime
+ * would otherwise run the same passes again inside WASM, on Liftoff, at every cold start.
+ * A graph as authored gets every level (`all`).
+ */
+function runtimeOptimizationLevel(model: ModelLoadRequest): 'disabled' | 'all' {
+  return model.optimized ? 'disabled' : 'all';
+}
+
+/**
+ * One full GC after the runtime's start: onnxruntime-web reads the 14.2 MB .wasm into a
+ * Buffer and instantiates from it, leaving ~27 MB of dead ArrayBuffers that V8 had not
+ * collected before the next models' sessions and warm-ups pushed RSS to its peak.
+ */
+function collectStartGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/**
  * onnxruntime-web on its WASM-SIMD backend: the default on Lambda, where one artifact runs
  * on x86_64 and Graviton alike. The package is loaded from the runtime layer
  * (/opt/nodejs/node_modules/onnxruntime-web) or node_modules, never bundled.
@@ -35,6 +55,7 @@ export class WasmBackend implements InferenceBackend {
   readonly route = 'local-wasm';
   readonly platforms = ['onnx_onnxv1'] as const;
   private ort: OrtModule | undefined;
+  private runtimeStarted = false;
 
   constructor(private readonly options: WasmBackendOptions) {}
 
@@ -57,7 +78,11 @@ export class WasmBackend implements InferenceBackend {
     if (!this.ort) await this.init();
     const ort = this.ort!;
     const bytes = model.bytes ?? (await readFile(model.path));
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: runtimeOptimizationLevel(model) });
+    if (!this.runtimeStarted) {
+      this.runtimeStarted = true;
+      if (process.env.HOTPATH_WASM_START_GC !== '0') collectStartGarbage();
+    }
     return adaptOrtSession(ort, session);
   }
 

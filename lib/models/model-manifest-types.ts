@@ -1,5 +1,8 @@
 import type { TensorSignature } from '../backends/inference-backend';
 
+/** onnxruntime graph-optimisation levels a served file can have been saved at (not `all`: its layout transforms are CPU-specific). */
+export type OptimizationLevel = 'basic' | 'extended';
+
 /**
  * One model as `layers/models/manifest.json` declares it. The manifest is the contract the
  * registry verifies at load: a wrong sha256, or inputs/outputs that contradict the artifact,
@@ -14,6 +17,12 @@ export interface ManifestModel {
   readonly file: string;
   readonly sha256: string;
   readonly bytes: number;
+  /**
+   * ONNX only: the file is the graph onnxruntime saved after optimising at this level at build
+   * (`npm run build:layers`); the WASM backend creates its session with graph optimisation
+   * disabled instead of running those passes again. Absent: a graph as authored.
+   */
+  readonly optimized?: OptimizationLevel;
   readonly inputs: readonly TensorSignature[];
   readonly outputs: readonly TensorSignature[];
   /** Largest first dimension accepted in one request (0: the model has no batch dimension). */

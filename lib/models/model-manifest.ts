@@ -56,6 +56,10 @@ function checkModel(model: ManifestModel, where: string): void {
   if (!Number.isInteger(model.bytes) || model.bytes < 0) fail('"bytes" must be a non-negative integer');
   if (!Number.isInteger(model.maxBatchSize) || model.maxBatchSize < 0) fail('"maxBatchSize" must be a non-negative integer');
   if (typeof model.serveByDefault !== 'boolean') fail('"serveByDefault" must be true or false');
+  if (model.optimized !== undefined) {
+    if (model.optimized !== 'basic' && model.optimized !== 'extended') fail(`"optimized" must be "basic" or "extended", got ${JSON.stringify(model.optimized)}`);
+    if (model.platform !== 'onnx_onnxv1') fail('"optimized" applies to ONNX graphs (platform onnx_onnxv1) only');
+  }
   for (const kind of ['inputs', 'outputs'] as const) {
     const list = model[kind];
     if (!Array.isArray(list) || list.length === 0) fail(`"${kind}" must be a non-empty array`);

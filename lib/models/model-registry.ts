@@ -90,7 +90,9 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
     const readDone = performance.now();
     verifyArtifact(model, label, bytes);
     const verifyDone = performance.now();
-    const session = await backend.load({ name: model.name, version: model.version, path, bytes, inputs: model.inputs, outputs: model.outputs });
+    const session = await backend.load({
+      name: model.name, version: model.version, path, bytes, inputs: model.inputs, outputs: model.outputs, ...(model.optimized ? { optimized: model.optimized } : {}),
+    });
     const sessionDone = performance.now();
     const warmStart = performance.now();
     try {
