@@ -81,7 +81,7 @@ export class WasmBackend implements InferenceBackend {
     const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: runtimeOptimizationLevel(model) });
     if (!this.runtimeStarted) {
       this.runtimeStarted = true;
-      if (process.env.HOTPATH_WASM_START_GC !== '0') collectStartGarbage();
+      collectStartGarbage();
     }
     return adaptOrtSession(ort, session);
   }

@@ -56,9 +56,9 @@ function checkModel(model: ManifestModel, where: string): void {
   if (!Number.isInteger(model.bytes) || model.bytes < 0) fail('"bytes" must be a non-negative integer');
   if (!Number.isInteger(model.maxBatchSize) || model.maxBatchSize < 0) fail('"maxBatchSize" must be a non-negative integer');
   if (typeof model.serveByDefault !== 'boolean') fail('"serveByDefault" must be true or false');
-  if (model.optimized !== undefined) {
-    if (model.optimized !== 'basic' && model.optimized !== 'extended') fail(`"optimized" must be "basic" or "extended", got ${JSON.stringify(model.optimized)}`);
-    if (model.platform !== 'onnx_onnxv1') fail('"optimized" applies to ONNX graphs (platform onnx_onnxv1) only');
+  // Only ONNX backends read it (the build optimises ONNX graphs only); other platforms ignore it.
+  if (model.optimized !== undefined && model.optimized !== 'basic' && model.optimized !== 'extended') {
+    fail(`"optimized" must be "basic" or "extended", got ${JSON.stringify(model.optimized)}`);
   }
   for (const kind of ['inputs', 'outputs'] as const) {
     const list = model[kind];

@@ -125,6 +125,34 @@ describe('models layer (built by npm run build:layers)', () => {
     }
   });
 
+  it('serves pre-optimised ONNX graphs that give their source graph\'s outputs within 1e-5', async () => {
+    const feeds = sampleFeeds();
+    const optimized = MODEL_ARTIFACTS.filter((spec) => spec.optimize && feeds[spec.name]);
+    expect(optimized.map((spec) => spec.name)).toEqual(expect.arrayContaining(['iris-classifier', 'silero-vad', 'text-detector']));
+    for (const spec of optimized) {
+      // Prepare: the graph as authored (vendored or generated), run with every level as before.
+      const model = manifest.models.find((m) => m.name === spec.name)!;
+      expect(model.optimized).toBe(spec.optimize);
+      const source = await ortNode.InferenceSession.create((await spec.build()).bytes, { graphOptimizationLevel: 'all' });
+      const served = await ortNode.InferenceSession.create(join(MODELS_DIR, model.file), { graphOptimizationLevel: 'disabled' });
+
+      // Act
+      const expected = await source.run(toOrtFeeds(feeds[spec.name]!));
+      const actual = await served.run(toOrtFeeds(feeds[spec.name]!));
+
+      // Assess
+      for (const name of source.outputNames) {
+        const a = Array.from(actual[name]!.data as Float32Array, Number);
+        const e = Array.from(expected[name]!.data as Float32Array, Number);
+        expect({ model: spec.name, name, dims: actual[name]!.dims }).toEqual({ model: spec.name, name, dims: expected[name]!.dims });
+        const maxDifference = Math.max(0, ...a.map((v, i) => Math.abs(v - e[i]!)));
+        expect({ model: spec.name, name, maxDifference: maxDifference <= 1e-5 ? 'within 1e-5' : maxDifference }).toEqual({ model: spec.name, name, maxDifference: 'within 1e-5' });
+      }
+      await source.release();
+      await served.release();
+    }
+  });
+
   it('classifies known iris samples correctly, with probabilities that sum to 1', async () => {
     // Prepare
     const s = await session('iris-classifier');

@@ -15,7 +15,8 @@ let manifest: ModelManifest;
 
 async function loadOn(backend: NativeBackend | WasmBackend, name: string): Promise<BackendSession> {
   const model = manifest.models.find((m) => m.name === name)!;
-  return backend.load({ name, version: model.version, path: join(config.modelsDir, model.file), inputs: model.inputs, outputs: model.outputs });
+  // As the registry loads it: a pre-optimised graph (manifest `optimized`) is served without re-optimising on WASM.
+  return backend.load({ name, version: model.version, path: join(config.modelsDir, model.file), inputs: model.inputs, outputs: model.outputs, optimized: model.optimized });
 }
 
 beforeAll(async () => {

@@ -85,6 +85,37 @@ describe('buildModelsLayer', () => {
     expect(manifest.models[1]).toMatchObject({ name: 'kmeans-assign', file: 'kmeans-assign/1/centroids.bin', bytes: 16, metrics: { clusters: 2 } });
   });
 
+  it('ships an ONNX graph optimised by onnxruntime when the spec asks, and says so in the manifest', async () => {
+    // Prepare: Identity → Identity, which the basic level removes.
+    const spec: ModelArtifactSpec = {
+      ...onnxSpec(),
+      optimize: 'extended',
+      build: () => ({
+        bytes: writeOnnxGraph({
+          name: 'double-identity',
+          inputs: [{ name: 'input', type: 'FP32', shape: ['batch', 4] }],
+          outputs: [{ name: 'output', type: 'FP32', shape: ['batch', 4] }],
+          initializers: [],
+          nodes: [{ op: 'Identity', inputs: ['input'], outputs: ['middle'] }, { op: 'Relu', inputs: ['middle'], outputs: ['output'] }],
+        }),
+      }),
+    };
+
+    // Act
+    const { manifest } = await buildModelsLayer(options([spec, kernelSpec]));
+
+    // Assess: the manifest describes the file as shipped.
+    const bytes = readFileSync(join(root, 'models', 'identity', '1', 'model.onnx'));
+    expect(manifest.models[0]).toMatchObject({ optimized: 'extended', sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength });
+    expect(Buffer.from(bytes).includes(Buffer.from('Identity'))).toBe(false);
+    expect(manifest.models[1]!.optimized).toBeUndefined();
+  });
+
+  it('refuses to optimise an artifact that is not an ONNX graph', async () => {
+    // Act + Assess
+    await expect(buildModelsLayer(options([{ ...kernelSpec, optimize: 'basic' }]))).rejects.toThrow("model 'kmeans-assign': only ONNX artifacts can be optimized");
+  });
+
   it('skips artifacts whose fingerprint, size and mtime are unchanged', async () => {
     // Prepare
     await buildModelsLayer(options([onnxSpec(), kernelSpec]));

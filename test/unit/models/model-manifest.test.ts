@@ -92,6 +92,25 @@ describe('model-manifest', () => {
       expect(error.message).toBe(`m.json: ${message}`);
     });
 
+    it('takes an ONNX model saved pre-optimised at basic or extended', () => {
+      // Act
+      const parsed = parseModelManifest({ schemaVersion: 1, models: [model({ optimized: 'extended' }), model({ name: 'vad', optimized: 'basic' })] });
+
+      // Assess
+      expect(parsed.models.map((m) => m.optimized)).toEqual(['extended', 'basic']);
+    });
+
+    it.each([
+      ['a level onnxruntime cannot save portably', { optimized: 'all' }, '"optimized" must be "basic" or "extended", got "all"'],
+      ['not a string', { optimized: true }, '"optimized" must be "basic" or "extended", got true'],
+    ])('refuses "optimized" that is %s', (_, overrides, message) => {
+      // Act
+      const error = manifestError(() => parseModelManifest({ schemaVersion: 1, models: [model(overrides)] }, 'm.json'));
+
+      // Assess
+      expect(error.message).toBe(`m.json: models[0] (iris-classifier): ${message}`);
+    });
+
     it('names the index of the bad model when it is not the first', () => {
       // Act
       const error = manifestError(() => parseModelManifest({ schemaVersion: 1, models: [model(), model({ name: 'vad', bytes: 'many' })] }, 'm.json'));
