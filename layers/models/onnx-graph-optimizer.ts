@@ -20,7 +20,9 @@ export function onnxOptimizerVersion(): string {
  * skips those passes at session create: on WASM they run on Liftoff at every cold start.
  * Measured (default models iris + Silero VAD + text detector, wasm, 1 thread, fresh process
  * each, 7 interleaved rounds, /tmp probe beside `npm run bench:cold`): all three sessions
- * 328 → 274 ms (Silero VAD 57 → 32 ms, text detector 53 → 42 ms, iris 167 → 156 ms).
+ * 328 → 274 ms (Silero VAD 57 → 32 ms, text detector 53 → 42 ms, iris 167 → 156 ms); served
+ * by the handler, `npm run bench:cold -- --group target --runs 7 --compare-bundle ...`: default
+ * models session create 293 → 254 ms, native 94 → 81 ms. ORT-format files (`.ort`) were no faster.
  * The level's passes are CPU-EP graph rewrites and fusions (FusedConv, FusedGemm, ...) that
  * onnxruntime-web's WASM build registers as well; the input/output signature is unchanged.
  */
