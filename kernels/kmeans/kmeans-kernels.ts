@@ -17,10 +17,10 @@ export interface KMeansExports {
   moveClusterSums(x: number, n: number, d: number, labels: number, previous: number, sums: number, counts: number): number;
   boundedAssign(
     x: number, n: number, d: number, packed: number, centroids: number, k: number, xNorms: number, cNorms: number,
-    labels: number, upper: number, lower: number, drift: number, half: number,
-    maxDrift: number, maxDriftAt: number, secondDrift: number, maxCNorm: number, full: number, list: number, state: number,
+    labels: number, upper: number, lower: number, bounds: number, stamps: number, drift: number, half: number, pairHalf: number,
+    since: number, now: number, maxDrift: number, maxDriftAt: number, secondDrift: number, maxCNorm: number, full: number, elkan: number, list: number, state: number,
   ): number;
-  halfNearestCentroidDistances(centroids: number, k: number, d: number, half: number): void;
+  halfCentroidDistances(centroids: number, k: number, d: number, half: number, pairs: number): void;
   ownCentroidDistances(x: number, n: number, d: number, centroids: number, labels: number, out: number): void;
   minDistancePotential(x: number, n: number, d: number, c: number, minDist: number, write: number): number;
 }
@@ -72,6 +72,14 @@ export interface KMeansResult {
 const THREADS_MIN_WORK = 3 * 4096 * 8 * 64;
 
 const POOL_FUNCTIONS = ['assignNearest', 'boundedAssign'] as const;
+
+/**
+ * Dimensions from which the assignment also keeps Elkan's per-centroid bounds (n × k floats):
+ * they pay when a distance is long. Measured (npx tsx bench/kernels/kmeans-profile.ts, 1 thread,
+ * same run as scikit-learn): wide 20k × 768, k = 100: 34 ms per iteration with them, 52 without
+ * (scikit-learn 30); balanced 100k × 64, k = 32: 5.5–6.1 with, 4.4–4.8 without (scikit-learn 8.6–10).
+ */
+const ELKAN_MIN_D = 256;
 
 /** Per-thread scratch bytes of boundedAssign (best, its index and second best of a 4-row block). */
 const BOUNDED_STATE_BYTES = 48;
@@ -129,6 +137,13 @@ interface FitBuffers {
   /** Hamerly bounds: distance to the own centroid (upper) and to every other one (lower). */
   readonly upper: F32Buffer;
   readonly lower: F32Buffer;
+  /** Elkan bounds (n × k): distance to each centroid as of the row's stamp (assignment index). */
+  readonly bounds: F32Buffer;
+  readonly stamps: I32Buffer;
+  /** since[t][j]: how far centroid j moved from assignment t to the current one ((maxIterations + 2) × k). */
+  readonly since: F32Buffer;
+  /** Half the centroid–centroid distances (k × k). */
+  readonly pairHalf: F32Buffer;
   /** Rows in doubt, per thread's row range (boundedAssign's list). */
   readonly list: I32Buffer;
   readonly centroids: F32Buffer;
@@ -143,10 +158,11 @@ interface FitBuffers {
   readonly scratch: F32Buffer;
 }
 
-function fitArenaBytes(n: number, d: number, k: number, threads: number): number {
+function fitArenaBytes(n: number, d: number, k: number, threads: number, maxIterations: number): number {
   const kp = paddedCentroidCount(k);
-  const words = n * d + 7 * n + k * d + kp * d + 2 * kp + 2 * k * d + 4 * k + (threads * BOUNDED_STATE_BYTES) / 4;
-  return words * 4 + 24 * 16;
+  const elkan = maxIterations >= 0 && d >= ELKAN_MIN_D ? n * k + n + (maxIterations + 2) * k : 0;
+  const words = n * d + 7 * n + k * d + kp * d + 2 * kp + 2 * k * d + 4 * k + k * k + elkan + (threads * BOUNDED_STATE_BYTES) / 4;
+  return words * 4 + 28 * 16;
 }
 
 /**
@@ -157,7 +173,7 @@ function fitArenaBytes(n: number, d: number, k: number, threads: number): number
  */
 export function fitKMeans(x: Float32Array, d: number, options: KMeansOptions): KMeansResult {
   const n = checkFitArguments(x, d, options);
-  const session = new KMeansSession(n, d, options.k, options.threads ?? 1);
+  const session = new KMeansSession(n, d, options.k, options.threads ?? 1, options.maxIterations ?? 300);
   try {
     session.setData(x);
     const init = options.init ?? session.kmeansPlusPlus(options.seed ?? 0, options.localTrials);
@@ -174,7 +190,7 @@ export function fitKMeans(x: Float32Array, d: number, options: KMeansOptions): K
  */
 export function kmeansPlusPlusInit(x: Float32Array, d: number, k: number, seed = 0, localTrials?: number): Float32Array {
   const n = checkFitArguments(x, d, { k, localTrials });
-  const session = new KMeansSession(n, d, k, 1);
+  const session = new KMeansSession(n, d, k, 1, -1);
   try {
     session.setData(x);
     return session.kmeansPlusPlus(seed, localTrials);
@@ -189,9 +205,14 @@ class KMeansSession {
   readonly #pool: KernelThreadPool<KMeansExports> | undefined;
   readonly #arena: WasmArena;
   readonly #b: FitBuffers;
+  /** Whether this fit keeps Elkan's per-centroid bounds (d ≥ ELKAN_MIN_D). */
+  readonly #elkan: boolean;
 
-  constructor(readonly n: number, readonly d: number, readonly k: number, threads: number) {
-    const bytes = fitArenaBytes(n, d, k, threads);
+  /** `maxIterations`: Lloyd iterations this session may run (-1: k-means++ only, no bound buffers). */
+  constructor(readonly n: number, readonly d: number, readonly k: number, threads: number, readonly maxIterations: number) {
+    const bytes = fitArenaBytes(n, d, k, threads, maxIterations);
+    const elkan = maxIterations >= 0 && d >= ELKAN_MIN_D;
+    this.#elkan = elkan;
     const useThreads = threads > 1 && 3 * n * k * d >= THREADS_MIN_WORK;
     this.#pool = useThreads ? sharedKMeansPool(threads, bytes + (1 << 20)) : undefined;
     this.#instance = this.#pool?.instance ?? loadKernelModule<KMeansExports>('kmeans');
@@ -200,6 +221,7 @@ class KMeansSession {
     const kp = paddedCentroidCount(k);
     this.#b = {
       x: a.f32(n * d), xNorms: a.f32(n), labels: a.i32(n), previous: a.i32(n), minDist: a.f32(n), upper: a.f32(n), lower: a.f32(n), list: a.i32(n),
+      bounds: a.f32(elkan ? n * k : 0), stamps: a.i32(elkan ? n : 0), since: a.f32(elkan ? (maxIterations + 2) * k : 0), pairHalf: a.f32(k * k),
       centroids: a.f32(k * d), packed: a.f32(kp * d), cNorms: a.f32(kp), rawNorms: a.f32(k), drift: a.f32(k), half: a.f32(k),
       sums: a.f64(k * d), counts: a.i32(k), scratch: a.f32((threads * Math.max(ASSIGN_SCRATCH_BYTES, BOUNDED_STATE_BYTES)) / 4),
     };
@@ -263,7 +285,7 @@ class KMeansSession {
    * bounds. `full`: search every row (first step); otherwise the bounds of the previous step are
    * moved by `drift` and only rows they cannot settle are searched.
    */
-  #assign(full: boolean): void {
+  #assign(full: boolean, now: number, history: Float64Array): void {
     const { n, d, k } = this;
     const e = this.#instance.exports;
     const b = this.#b;
@@ -277,7 +299,12 @@ class KMeansSession {
     let maxDriftAt = -1;
     let secondDrift = 0;
     if (!full) {
-      e.halfNearestCentroidDistances(b.centroids.ptr, k, d, b.half.ptr);
+      e.halfCentroidDistances(b.centroids.ptr, k, d, b.half.ptr, b.pairHalf.ptr);
+      // since[t][j] = drift of centroid j from assignment t to now, rounded up so bounds stay bounds.
+      const since = b.since.view;
+      for (let t = 0; this.#elkan && t <= now; t++) {
+        for (let j = 0; j < k; j++) since[t * k + j] = (history[now * k + j]! - history[t * k + j]!) * (1 + 1e-6);
+      }
       const drift = b.drift.view;
       for (let c = 0; c < k; c++) {
         const v = drift[c]!;
@@ -291,14 +318,14 @@ class KMeansSession {
       }
     }
     const args = [
-      b.x.ptr, n, d, b.packed.ptr, b.centroids.ptr, k, b.xNorms.ptr, b.cNorms.ptr, b.labels.ptr, b.upper.ptr, b.lower.ptr, b.drift.ptr, b.half.ptr,
-      maxDrift, maxDriftAt, secondDrift, maxCNorm, full ? 1 : 0, b.list.ptr, b.scratch.ptr,
+      b.x.ptr, n, d, b.packed.ptr, b.centroids.ptr, k, b.xNorms.ptr, b.cNorms.ptr, b.labels.ptr, b.upper.ptr, b.lower.ptr, b.bounds.ptr, b.stamps.ptr,
+      b.drift.ptr, b.half.ptr, b.pairHalf.ptr, b.since.ptr, now, maxDrift, maxDriftAt, secondDrift, maxCNorm, full ? 1 : 0, this.#elkan ? 1 : 0, b.list.ptr, b.scratch.ptr,
     ];
     if (this.#pool) {
       this.#pool.runRows('boundedAssign', args, n, {
         countArg: 1,
-        rowPointers: [[0, d * 4], [6, 4], [8, 4], [9, 4], [10, 4], [18, 4]],
-        threadPointers: [[19, BOUNDED_STATE_BYTES]],
+        rowPointers: [[0, d * 4], [6, 4], [8, 4], [9, 4], [10, 4], [11, k * 4], [12, 4], [24, 4]],
+        threadPointers: [[25, BOUNDED_STATE_BYTES]],
       });
     } else {
       this.searchedRows = e.boundedAssign(...(args as Parameters<KMeansExports["boundedAssign"]>));
@@ -324,8 +351,10 @@ class KMeansSession {
     let repaired = 0;
     let full = true;
     const next = new Float32Array(k * d);
+    // history[t][j]: total distance centroid j moved before assignment t (for the Elkan bounds).
+    const history = new Float64Array((maxIterations + 2) * k);
     while (iterations < maxIterations) {
-      this.#assign(full);
+      this.#assign(full, iterations, history);
       full = false;
       e.moveClusterSums(b.x.ptr, n, d, b.labels.ptr, b.previous.ptr, b.sums.ptr, b.counts.ptr);
       repaired += this.#repairEmptyClusters();
@@ -346,6 +375,7 @@ class KMeansSession {
         shift += moved;
         // Rounded up so that, stored as f32, it still bounds the move.
         drift[c] = Math.sqrt(moved) * (1 + 1e-6);
+        history[(iterations + 1) * k + c] = history[iterations * k + c]! + Math.sqrt(moved);
       }
       centroids.set(next);
       iterations++;
@@ -355,7 +385,7 @@ class KMeansSession {
         break;
       }
     }
-    this.#assign(full);
+    this.#assign(full, iterations, history);
     e.ownCentroidDistances(b.x.ptr, n, d, b.centroids.ptr, b.labels.ptr, b.minDist.ptr);
     const minDist = b.minDist.view;
     let inertia = 0;
@@ -382,6 +412,7 @@ class KMeansSession {
     const previous = b.previous.view;
     const upper = b.upper.view;
     const lower = b.lower.view;
+    const bounds = b.bounds.view;
     const sums = this.#b.sums.view;
     const labels = this.#b.labels.view;
     const minDist = this.#b.minDist.view;
@@ -408,6 +439,10 @@ class KMeansSession {
       // Its bounds no longer describe its centroid: the next assignment re-checks this row.
       upper[i] = Infinity;
       lower[i] = 0;
+      if (this.#elkan) {
+        bounds.fill(0, i * k, i * k + k);
+        bounds[i * k + c] = Infinity;
+      }
     }
     return empty.length;
   }

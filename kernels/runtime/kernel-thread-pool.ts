@@ -26,7 +26,7 @@ export interface RowSplit {
   readonly threadPointers?: readonly (readonly [number, number])[];
 }
 
-const MAX_ARGS = 24;
+const MAX_ARGS = 32;
 const CTRL_GENERATION = 0;
 const CTRL_DONE = 1;
 const CTRL_FUNCTION = 2;

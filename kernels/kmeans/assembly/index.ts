@@ -6,5 +6,5 @@ export { squaredRowNorms } from '../../distances/assembly/row-norms';
 export { packCentroids, padVector } from '../../distances/assembly/centroid-packing';
 export { assignNearest } from '../../distances/assembly/nearest-assignment';
 export { accumulateClusterSums, moveClusterSums } from './cluster-sums';
-export { boundedAssign, halfNearestCentroidDistances, ownCentroidDistances } from './bounded-assignment';
+export { boundedAssign, halfCentroidDistances, ownCentroidDistances } from './bounded-assignment';
 export { minDistancePotential } from './min-distance-update';

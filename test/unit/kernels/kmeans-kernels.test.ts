@@ -71,6 +71,23 @@ describe('fitKMeans', () => {
     expect(two.inertia).toBe(one.inertia);
   });
 
+  it('matches a plain TypeScript Lloyd, with 1 and 2 threads, when d is large enough for the per-centroid bounds', () => {
+    // d ≥ 256 turns on the Elkan bounds; strongly overlapping blobs keep labels moving for several iterations.
+    const d = 260;
+    const x = blobs(1203, d, 12, 11, 140);
+    const init = kmeansPlusPlusInit(x, d, 12, 3);
+    // Converges in 8 iterations; assignments 2–9 search 1203, 1203, 1195, 354, 137, 34, 0, 0 of the 1203 rows.
+    const one = fitKMeans(x, d, { k: 12, init, maxIterations: 10, tolerance: 0, threads: 1 });
+    const two = fitKMeans(x, d, { k: 12, init, maxIterations: 10, tolerance: 0, threads: 2 });
+    const want = referenceLloyd(x, d, init, one.iterations);
+    expect(one.emptyClustersRepaired).toBe(0);
+    expect(Array.from(one.labels)).toEqual(Array.from(want.labels));
+    expect(Math.abs(one.inertia - want.inertia)).toBeLessThanOrEqual(1e-5 * want.inertia);
+    expect(two.labels).toEqual(one.labels);
+    expect(two.centroids).toEqual(one.centroids);
+    expect(two.inertia).toBe(one.inertia);
+  });
+
   it('refuses k > n, k < 1, non-finite data and a wrong init with clear messages', () => {
     const x = new Float32Array([1, 2, 3, 4]);
     expect(() => fitKMeans(x, 2, { k: 3 })).toThrow(/'k' = 3 is larger than the number of rows n = 2/);
