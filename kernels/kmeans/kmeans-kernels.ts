@@ -230,8 +230,8 @@ class KMeansSession {
   /**
    * Copies x into WASM memory (once per fit) and computes the row norms; throws a KMeansError
    * naming the first NaN or ±Infinity. The check reads the n norms instead of all n·d values (a
-   * non-finite value makes its row's norm non-finite): a JS scan of every value cost about 15 ms
-   * per fit on the 20k × 768 bench set (npx tsx bench/kernels/kmeans-profile.ts wide).
+   * non-finite value makes its row's norm non-finite), so only a row with a non-finite norm is
+   * scanned in JS (see BENCHMARKS.md, Kernels, for what the full scan cost).
    */
   setData(x: Float32Array): void {
     const { n, d } = this;

@@ -4,10 +4,11 @@ import { f32Address } from './vector-offsets';
 // × 2 centroids, both row-major, with the dimensions in the lanes. Each trip loads 4 row chunks
 // and 2 centroid chunks (6 loads) for 8 multiplies and 8 adds, and needs no broadcasts (which
 // compete with the arithmetic for the FP pipes); the 4 lanes of each accumulator are summed once
-// at the end. Measured on the 2-core AMD EPYC (Zen 5) dev machine, 1 thread, full 20k × 768
-// against 100 distance matrix (npx tsx bench/kernels/distance-profile.ts wide): 4 × 2 with dims
-// in lanes ≈ 70 GFLOP/s (3·N·K·D) against ≈ 48 for the previous 4 rows × 8 broadcast layout;
-// 2 × 4 was equal, 3 × 3 and a 2-trip unroll slower (register spills in V8).
+// at the end. Measured on the 2-core AMD EPYC dev machine, 1 thread, 20k × 768 against 100
+// (npx tsx bench/kernels/distance-profile.ts wide): 82–85 GFLOP/s (3·N·K·D) for this layout
+// against 45–55 for the previous 4 rows × 8 lane-interleaved centroids with broadcast loads
+// (onnxruntime 126–141 in the same runs). Other shapes, tried in a standalone microbenchmark:
+// 2 × 4 equal, 3 × 3 and a 2-trip unroll slower (register spills in V8).
 
 /** Results of the last dotPair / dotSingle: lane r = row r. Globals are per instance, so per thread. */
 export let blockDot0: v128 = f32x4.splat(0);
