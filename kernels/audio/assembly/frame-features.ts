@@ -11,7 +11,9 @@ import { f32At, horizontalSum } from './offsets';
 export function frameFeatures(src: usize, frames: i32, frameLength: i32, hop: i32, meanSquare: usize, zeroCrossingRate: usize): void {
   const zero = f32x4.splat(0);
   const invLength: f32 = 1.0 / <f32>frameLength;
-  const invPairs: f32 = frameLength > 1 ? 1.0 / <f32>(frameLength - 1) : 0;
+  // One f64 division per frame, rounded once to f32: the same value as the TypeScript reference
+  // (a precomputed f32 reciprocal was off in the last digit, e.g. 0.42857146 vs 0.42857143).
+  const pairs: f64 = <f64>(frameLength - 1);
   for (let f = 0; f < frames; f++) {
     const start = f32At(src, f * hop);
     let acc = f32x4.splat(0);
@@ -39,6 +41,6 @@ export function frameFeatures(src: usize, frames: i32, frameLength: i32, hop: i3
     for (; p + 1 < frameLength; p++) {
       if ((load<f32>(f32At(start, p)) < 0) != (load<f32>(f32At(start, p + 1)) < 0)) crossings++;
     }
-    store<f32>(f32At(zeroCrossingRate, f), <f32>crossings * invPairs);
+    store<f32>(f32At(zeroCrossingRate, f), frameLength > 1 ? <f32>(<f64>crossings / pairs) : 0);
   }
 }
