@@ -18,50 +18,20 @@ import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { FUNCTION_BUNDLE_OPTIONS } from './function-bundle-options';
 
 const root = process.cwd();
 const functionsDir = join(root, 'functions');
 const outDir = join(root, 'dist', 'functions');
 const metafilePath = join(outDir, 'metafile.json');
 const thisScript = join(root, 'scripts', 'build-functions.ts');
-
-/** Packages the Lambda environment provides: the runtime layer, the GPU task, the Node.js runtime. */
-const EXTERNAL_PACKAGES = ['onnxruntime-web', 'onnxruntime-node', '@aws-sdk/*'];
-
-/**
- * CommonJS dependencies inside an ESM bundle call `require`, `__filename` and `__dirname`,
- * which ESM does not define; the banner recreates them from `import.meta.url`.
- */
-const CJS_SHIM_BANNER = [
-  "import { createRequire as __hotpathCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __hotpathFileURLToPath } from 'node:url';",
-  "import { dirname as __hotpathDirname } from 'node:path';",
-  'const require = __hotpathCreateRequire(import.meta.url);',
-  'const __filename = __hotpathFileURLToPath(import.meta.url);',
-  'const __dirname = __hotpathDirname(__filename);',
-].join('\n');
+const optionsModule = join(root, 'scripts', 'function-bundle-options.ts');
 
 const options: BuildOptions = {
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  // Lambda runs nodejs22.x; nothing past node20 syntax is emitted for this code, so the
-  // bundles also load under node20 (the development machines).
-  target: 'node22',
-  minify: true,
-  // Linked maps, read by NODE_OPTIONS=--enable-source-maps; without sourcesContent they
-  // map stack traces but stay a fraction of the bundle's size.
-  sourcemap: 'linked',
-  sourcesContent: false,
+  ...FUNCTION_BUNDLE_OPTIONS,
   outdir: outDir,
   outbase: functionsDir,
   outExtension: { '.js': '.mjs' },
-  external: EXTERNAL_PACKAGES,
-  // Prefer the ESM entry of dual packages (middy, Powertools) so tree shaking works.
-  mainFields: ['module', 'main'],
-  banner: { js: CJS_SHIM_BANNER },
-  legalComments: 'none',
-  logLevel: 'warning',
 };
 
 /** Every `*-handler.ts` under functions/, as absolute paths, sorted. */
@@ -82,7 +52,7 @@ function isUpToDate(entries: readonly string[]): boolean {
   if (outputs.some((o) => !existsSync(o))) return false;
   const oldestOutput = Math.min(...outputs.map((o) => statSync(o).mtimeMs));
   // This script (its options) and the lock file (dependency versions) count as inputs too.
-  const inputs = [...Object.keys(previous.inputs).map((i) => resolve(root, i)), thisScript, join(root, 'package-lock.json')];
+  const inputs = [...Object.keys(previous.inputs).map((i) => resolve(root, i)), thisScript, optionsModule, join(root, 'package-lock.json')];
   return inputs.every((i) => existsSync(i) && statSync(i).mtimeMs <= oldestOutput);
 }
 

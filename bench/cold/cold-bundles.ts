@@ -1,16 +1,8 @@
 import { build } from 'esbuild';
 import { join } from 'node:path';
+import { FUNCTION_BUNDLE_OPTIONS } from '../../scripts/function-bundle-options';
 
 export type BundleVariant = 'min' | 'plain';
-
-const CJS_SHIM_BANNER = [
-  "import { createRequire as __hotpathCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __hotpathFileURLToPath } from 'node:url';",
-  "import { dirname as __hotpathDirname } from 'node:path';",
-  'const require = __hotpathCreateRequire(import.meta.url);',
-  'const __filename = __hotpathFileURLToPath(import.meta.url);',
-  'const __dirname = __hotpathDirname(__filename);',
-].join('\n');
 
 /**
  * Bundles functions/http/api-handler.ts the way `npm run build:functions` does (same
@@ -24,18 +16,8 @@ export async function buildColdBundles(root: string, variants: readonly BundleVa
     await build({
       entryPoints: [join(root, 'functions/http/api-handler.ts')],
       outfile,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node22',
+      ...FUNCTION_BUNDLE_OPTIONS,
       minify: variant === 'min',
-      sourcemap: 'linked',
-      sourcesContent: false,
-      external: ['onnxruntime-web', 'onnxruntime-node', '@aws-sdk/*'],
-      mainFields: ['module', 'main'],
-      banner: { js: CJS_SHIM_BANNER },
-      legalComments: 'none',
-      logLevel: 'warning',
     });
     paths[variant] = outfile;
   }

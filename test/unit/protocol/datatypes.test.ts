@@ -12,6 +12,7 @@ import {
 } from '../../../lib/protocol/datatypes';
 import { InvalidRequestError } from '../../../lib/errors/hotpath-error';
 import { OIP_DATATYPES, type OipDatatype } from '../../../lib/protocol/tensor';
+import { refusal } from '../../support/expect-refusal';
 
 type NumericDatatype = Exclude<OipDatatype, 'BYTES'>;
 
@@ -68,15 +69,6 @@ function isHalfNaN(bits: number): boolean {
   return (bits & 0x7c00) === 0x7c00 && (bits & 0x3ff) !== 0;
 }
 
-function refusal(run: () => unknown): InvalidRequestError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidRequestError) return error;
-    throw error;
-  }
-  throw new Error('expected an InvalidRequestError, nothing was thrown');
-}
 
 const where = () => "input 'x' element 3";
 

@@ -2,6 +2,7 @@ import { InvalidRequestError } from '../../../lib/errors/hotpath-error';
 import { float32ToHalfBits } from '../../../lib/protocol/datatypes';
 import { decodeInferRequest, type InferRequest } from '../../../lib/protocol/infer-request-decoder';
 import type { OipDatatype } from '../../../lib/protocol/tensor';
+import { refusal } from '../../support/expect-refusal';
 
 const utf8 = new TextEncoder();
 
@@ -52,15 +53,6 @@ function lengthPrefixed(elements: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function refusal(run: () => unknown): InvalidRequestError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidRequestError) return error;
-    throw error;
-  }
-  throw new Error('expected an InvalidRequestError, nothing was thrown');
-}
 
 function input(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { name: 'x', datatype: 'FP32', shape: [2, 2], data: [1, 2, 3, 4], ...overrides };

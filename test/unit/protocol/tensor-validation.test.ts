@@ -1,6 +1,7 @@
 import { InvalidRequestError } from '../../../lib/errors/hotpath-error';
 import { resolveRequestedOutputs, validateInferInputs, type ModelSignature } from '../../../lib/protocol/tensor-validation';
 import type { HostTensor } from '../../../lib/protocol/tensor';
+import { refusal } from '../../support/expect-refusal';
 
 const iris: ModelSignature = {
   name: 'iris-classifier',
@@ -37,15 +38,6 @@ function vadInputs(overrides: Partial<Record<'input' | 'state' | 'sr', HostTenso
   ];
 }
 
-function refusal(run: () => unknown): InvalidRequestError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidRequestError) return error;
-    throw error;
-  }
-  throw new Error('expected an InvalidRequestError, nothing was thrown');
-}
 
 describe('tensor-validation', () => {
   describe('validateInferInputs', () => {
