@@ -38,9 +38,15 @@ function overheadPlans(): OverheadPlan[] {
   ];
 }
 
-/** Default models only: serverless.yml pins HOTPATH_MODELS to `default`, so the MLPs are not served by `npm start`. */
+/** The models the HTTP part's server loads (HOTPATH_MODELS): the default ONNX models and the benchmark MLPs. */
+const HTTP_MODELS = 'iris-classifier,silero-vad,text-detector,mlp-small,mlp-medium,mlp-large';
+
 function httpCases(): ServeCase[] {
-  return [rowsCase('iris-classifier', 4, 1), rowsCase('iris-classifier', 4, 32), sileroCase(), textDetectorCase(1), textDetectorCase(8)];
+  return [
+    rowsCase('iris-classifier', 4, 1), rowsCase('iris-classifier', 4, 32), sileroCase(), textDetectorCase(1), textDetectorCase(8),
+    rowsCase('mlp-small', 256, 1), rowsCase('mlp-small', 256, 32), rowsCase('mlp-medium', 784, 1), rowsCase('mlp-medium', 784, 32),
+    rowsCase('mlp-large', 1024, 1), rowsCase('mlp-large', 1024, 32),
+  ];
 }
 
 function overheadFinding(m: OverheadMeasurement, binary: OverheadMeasurement | undefined): string | undefined {
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
   if (!skipHttp) {
     const build = spawnSync(process.execPath, [resolve(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'scripts/build-functions.ts'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
     if (build.status !== 0) throw new Error('npm run build:functions failed; the HTTP part serves dist/functions');
-    const server = await startOfflineServer();
+    const server = await startOfflineServer({ env: { HOTPATH_MODELS: HTTP_MODELS, HOTPATH_WASM_THREADS: '1' } });
     log(`serverless-offline ready at ${server.baseUrl}`);
     try {
       for (const serveCase of httpCases()) {

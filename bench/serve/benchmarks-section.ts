@@ -74,8 +74,8 @@ export function writeServingSection(repoRoot: string, section: ServingSection): 
     '',
     'No target: the ratio and the gap show what the emulator, the loopback client and our path add to `session.run`. '
       + '`session.run` alternates with the HTTP calls in the bench process (same model, same inputs), so it runs on caches the server has just used: '
-      + 'slower than in the tight loop above for the smallest models. The MLPs are not served over HTTP: serverless.yml sets HOTPATH_MODELS=default '
-      + 'in the function environment, which serverless-offline puts above the shell\'s.',
+      + 'slower than in the tight loop above for the smallest models. The server loads the default ONNX models and the benchmark MLPs '
+      + '(HOTPATH_MODELS), one WASM thread.',
     '',
     table(section.http),
     '',
