@@ -1,3 +1,4 @@
+import { createKernelThreadPool, type KernelThreadPool, type RowSplit } from '../runtime/kernel-thread-pool';
 import { loadKernelModule, type KernelInstance } from '../runtime/load-kernel-module';
 import { arenaBytesFor, checkedPointer, createArena, type F32Buffer, type I32Buffer, type WasmArena } from '../runtime/wasm-arena';
 import { checkInteger, checkMetric, KernelArgumentError, largerIsNearer, METRIC_CODE, rowCount, type DistanceMetric } from './distance-metrics';
@@ -21,6 +22,47 @@ export const CENTROID_GROUP = 8;
 export const MAX_TOP_K = 1024;
 /** Per-thread scratch bytes of assignNearest (the running minimum and index of a 4-row block). */
 export const ASSIGN_SCRATCH_BYTES = 32;
+
+/**
+ * Work from which a call splits its rows over the thread pool (below it, the dispatch and the
+ * cache misses of a second core cost more than they save). Measured on the 2-core dev machine,
+ * 1 vs 2 threads, medians of 15 (npx tsx bench/kernels/distance-threads-profile.ts):
+ * (to be measured)
+ */
+export interface ThreadThresholds {
+  /** Distance matrix and nearest assignment: 3·n·k·d flops. */
+  readonly distanceFlops: number;
+  /** Top-k: n·cols scores scanned. */
+  readonly topKScores: number;
+}
+
+export const DEFAULT_THREAD_THRESHOLDS: ThreadThresholds = { distanceFlops: 3 * 4096 * 8 * 64, topKScores: 1 << 16 };
+
+export interface DistanceKernelOptions {
+  /**
+   * Threads (default 1). With more, calls whose work passes `thresholds` split their rows over a
+   * per-process pool of this many threads over one shared WASM memory; results are bit-identical
+   * to one thread (every row is computed by the same code, independently of the others).
+   */
+  readonly threads?: number;
+  /** Work from which calls split (default DEFAULT_THREAD_THRESHOLDS; 0 splits every call). */
+  readonly thresholds?: Partial<ThreadThresholds>;
+}
+
+/** Exports the thread pool runs over rows. */
+const POOL_FUNCTIONS = ['squaredRowNorms', 'inverseSqrtNorms', 'distanceMatrix', 'assignNearest', 'topKRows'] as const;
+
+/** Pools live for the process (worker start-up and WASM tier-up are paid once), one per thread count. */
+const pools = new Map<number, KernelThreadPool<DistancesExports>>();
+
+function sharedDistancesPool(threads: number): KernelThreadPool<DistancesExports> {
+  let pool = pools.get(threads);
+  if (!pool) {
+    pool = createKernelThreadPool<DistancesExports>('distances', threads, POOL_FUNCTIONS, 16 << 20);
+    pools.set(threads, pool);
+  }
+  return pool;
+}
 
 /** Padded centroid count (a multiple of CENTROID_GROUP). */
 export function paddedCentroidCount(k: number): number {
@@ -55,11 +97,36 @@ export interface TopKResult {
  */
 export class DistanceKernels {
   readonly instance: KernelInstance<DistancesExports>;
+  /** Threads calls may split over (1: always the calling thread). */
+  readonly threads: number;
+  readonly #pool: KernelThreadPool<DistancesExports> | undefined;
+  readonly #thresholds: ThreadThresholds;
   readonly #scratch: WasmArena;
 
-  constructor(instance: KernelInstance<DistancesExports> = loadKernelModule<DistancesExports>('distances')) {
-    this.instance = instance;
-    this.#scratch = createArena(instance, 1 << 20);
+  /**
+   * Kernels on `instance` (default: the per-process release instance), or with `threads` > 1 on
+   * the shared-memory instance of the per-process pool of that many threads (pass no instance
+   * then: buffers for the `InArena` methods must come from arenas on `this.instance`).
+   * @example const kernels = new DistanceKernels(undefined, { threads: 2 });
+   */
+  constructor(instance?: KernelInstance<DistancesExports>, options: DistanceKernelOptions = {}) {
+    this.threads = checkInteger('threads', options.threads ?? 1, 1, 64);
+    if (this.threads > 1 && instance) {
+      throw new KernelArgumentError(`'threads' = ${this.threads} runs on the thread pool's shared-memory instance: pass no instance`);
+    }
+    this.#pool = this.threads > 1 ? sharedDistancesPool(this.threads) : undefined;
+    this.instance = this.#pool?.instance ?? instance ?? loadKernelModule<DistancesExports>('distances');
+    this.#thresholds = { ...DEFAULT_THREAD_THRESHOLDS, ...options.thresholds };
+    this.#scratch = createArena(this.instance, 1 << 20);
+  }
+
+  /** Runs export `name` on this thread, or split over the pool's threads when `work` reaches `threshold`. */
+  #run(name: (typeof POOL_FUNCTIONS)[number], args: number[], rows: number, split: RowSplit, work: number, threshold: number): void {
+    if (this.#pool && rows > 1 && work >= threshold) {
+      this.#pool.runRows(name, args, rows, split);
+    } else {
+      (this.instance.exports[name] as (...a: number[]) => void)(...args);
+    }
   }
 
   /** Packs k centroids (k × d, a buffer of this instance) for `metric` into `arena`. */
@@ -86,11 +153,16 @@ export class DistanceKernels {
 
   /** Row terms for `metric` (‖x‖² or 1/‖x‖) of n rows, into `out`. */
   rowTerms(x: F32Buffer, n: number, d: number, metric: DistanceMetric, out: F32Buffer): void {
-    const e = this.instance.exports;
     const xPtr = checkedPointer(x, this.instance, 'x', n * d);
     const outPtr = checkedPointer(out, this.instance, 'out', n);
-    e.squaredRowNorms(xPtr, n, d, outPtr);
-    if (metric === 'cosine') e.inverseSqrtNorms(outPtr, n, outPtr);
+    this.#rowTerms(xPtr, n, d, metric, outPtr, 2 * n * d);
+  }
+
+  /** Row terms, split like the distance matrix they serve (`work`: that matrix's flops). */
+  #rowTerms(xPtr: number, n: number, d: number, metric: DistanceMetric, outPtr: number, work: number): void {
+    const t = this.#thresholds.distanceFlops;
+    this.#run('squaredRowNorms', [xPtr, n, d, outPtr], n, { countArg: 1, rowPointers: [[0, d * 4], [3, 4]] }, work, t);
+    if (metric === 'cosine') this.#run('inverseSqrtNorms', [outPtr, n, outPtr], n, { countArg: 1, rowPointers: [[0, 4], [2, 4]] }, work, t);
   }
 
   /**
@@ -104,8 +176,12 @@ export class DistanceKernels {
     const outPtr = checkedPointer(out, this.instance, 'out', n * k);
     if (n === 0) return;
     const xTerm = arena.f32(n);
-    if (metric !== 'inner-product') this.rowTerms(x, n, d, metric, xTerm);
-    this.instance.exports.distanceMatrix(xPtr, n, d, centroids.packed.ptr, k, xTerm.ptr, centroids.terms.ptr, METRIC_CODE[metric], outPtr);
+    const work = 3 * n * k * d;
+    if (metric !== 'inner-product') this.#rowTerms(xPtr, n, d, metric, xTerm.ptr, work);
+    this.#run(
+      'distanceMatrix', [xPtr, n, d, centroids.packed.ptr, k, xTerm.ptr, centroids.terms.ptr, METRIC_CODE[metric], outPtr], n,
+      { countArg: 1, rowPointers: [[0, d * 4], [5, 4], [8, k * 4]] }, work, this.#thresholds.distanceFlops,
+    );
   }
 
   /**
@@ -131,7 +207,7 @@ export class DistanceKernels {
   /**
    * Per row of scores (n × cols, this instance), the kk best columns into outIdx/outVal (n × kk):
    * smallest first, or largest first when `largest`; ties to the lower column; NaN last.
-   * Takes kk * 8 bytes of scratch from `arena`.
+   * Takes kk * 8 bytes of scratch per thread from `arena`.
    */
   topKInArena(
     arena: WasmArena, scores: F32Buffer, n: number, cols: number, kk: number, largest: boolean, outIdx: I32Buffer, outVal: F32Buffer,
@@ -142,8 +218,11 @@ export class DistanceKernels {
     const sPtr = checkedPointer(scores, this.instance, 'scores', n * cols);
     const iPtr = checkedPointer(outIdx, this.instance, 'outIdx', n * kk);
     const vPtr = checkedPointer(outVal, this.instance, 'outVal', n * kk);
-    const heap = arena.f32(2 * kk);
-    this.instance.exports.topKRows(sPtr, n, cols, kk, largest ? 1 : 0, iPtr, vPtr, heap.ptr);
+    const heap = arena.f32(2 * kk * this.threads);
+    this.#run(
+      'topKRows', [sPtr, n, cols, kk, largest ? 1 : 0, iPtr, vPtr, heap.ptr], n,
+      { countArg: 1, rowPointers: [[0, cols * 4], [5, kk * 4], [6, kk * 4]], threadPointers: [[7, kk * 8]] }, n * cols, this.#thresholds.topKScores,
+    );
   }
 
   /**
@@ -153,7 +232,7 @@ export class DistanceKernels {
   topK(scores: Float32Array, cols: number, k: number, options: { largest?: boolean } = {}): TopKResult {
     const n = rowCount('scores', scores, cols);
     checkInteger('k', k, 1, Math.min(MAX_TOP_K, cols));
-    const arena = this.#resetScratch(arenaBytesFor(scores.length, n * k, n * k, 2 * k));
+    const arena = this.#resetScratch(arenaBytesFor(scores.length, n * k, n * k, 2 * k * this.threads));
     const s = arena.f32From(scores);
     const idx = arena.i32(n * k);
     const val = arena.f32(n * k);
@@ -170,7 +249,7 @@ export class DistanceKernels {
     const k = rowCount('c', c, d);
     if (k === 0) throw new KernelArgumentError(`'c' must hold at least one centroid`);
     const kp = paddedCentroidCount(k);
-    const arena = this.#resetScratch(arenaBytesFor(c.length, kp * d, kp, kp, x.length, n, n, n, ASSIGN_SCRATCH_BYTES / 4));
+    const arena = this.#resetScratch(arenaBytesFor(c.length, kp * d, kp, kp, x.length, n, n, n, (this.threads * ASSIGN_SCRATCH_BYTES) / 4));
     const packed = this.packCentroids(arena, arena.f32From(c), k, d, 'squared-l2');
     const xBuf = arena.f32From(x);
     const labels = arena.i32(n);
@@ -179,7 +258,7 @@ export class DistanceKernels {
     return { labels: labels.view.slice(), distances: dist.view.slice() };
   }
 
-  /** assignNearest over buffers of this instance; takes n + 32 floats of scratch from `arena`. */
+  /** assignNearest over buffers of this instance; takes n + 8 floats per thread of scratch from `arena`. */
   assignNearestInArena(arena: WasmArena, x: F32Buffer, n: number, centroids: PackedCentroids, labels: I32Buffer, distances: F32Buffer): void {
     if (centroids.metric !== 'squared-l2') throw new KernelArgumentError(`assignNearest needs centroids packed for 'squared-l2', got '${centroids.metric}'`);
     const { k, d } = centroids;
@@ -187,9 +266,13 @@ export class DistanceKernels {
     const lPtr = checkedPointer(labels, this.instance, 'labels', n);
     const dPtr = checkedPointer(distances, this.instance, 'distances', n);
     const norms = arena.f32(n);
-    const scratch = arena.f32(ASSIGN_SCRATCH_BYTES / 4);
-    this.instance.exports.squaredRowNorms(xPtr, n, d, norms.ptr);
-    this.instance.exports.assignNearest(xPtr, n, d, centroids.packed.ptr, k, norms.ptr, centroids.terms.ptr, lPtr, dPtr, scratch.ptr);
+    const scratch = arena.f32((this.threads * ASSIGN_SCRATCH_BYTES) / 4);
+    const work = 3 * n * k * d;
+    this.#rowTerms(xPtr, n, d, 'squared-l2', norms.ptr, work);
+    this.#run(
+      'assignNearest', [xPtr, n, d, centroids.packed.ptr, k, norms.ptr, centroids.terms.ptr, lPtr, dPtr, scratch.ptr], n,
+      { countArg: 1, rowPointers: [[0, d * 4], [5, 4], [7, 4], [8, 4]], threadPointers: [[9, ASSIGN_SCRATCH_BYTES]] }, work, this.#thresholds.distanceFlops,
+    );
   }
 
   /** True when a larger value of `metric` is nearer. */
@@ -205,10 +288,19 @@ export class DistanceKernels {
   }
 }
 
-let shared: DistanceKernels | undefined;
+const shared = new Map<number, DistanceKernels>();
 
-/** The per-process distance kernels (one WASM instance, created on first use). */
-export function distanceKernels(): DistanceKernels {
-  shared ??= new DistanceKernels();
-  return shared;
+/**
+ * The per-process distance kernels for `threads` threads (default 1: one release instance;
+ * more: the pool of that many threads), created on first use.
+ * @example const { indices } = distanceKernels({ threads: 2 }).topK(scores, cols, 10);
+ */
+export function distanceKernels(options: { readonly threads?: number } = {}): DistanceKernels {
+  const threads = options.threads ?? 1;
+  let kernels = shared.get(threads);
+  if (!kernels) {
+    kernels = new DistanceKernels(undefined, { threads });
+    shared.set(threads, kernels);
+  }
+  return kernels;
 }
