@@ -1,9 +1,14 @@
 // Compiles every kernel family (kernels/<family>/assembly/index.ts) to
 // kernels/build/<family>.wasm (release, -O3) and kernels/build/<family>.debug.wasm (debug, bounds
-// checks and names). Plain SIMD only: relaxed SIMD needs Node >= 22 and Lambda's x86_64/arm64
-// runtimes both run this build.
-// A family may opt into a third build, kernels/build/<family>.threads.wasm (imported shared
-// memory, for worker threads), with kernels/<family>/kernel-build.json: { "threads": true }.
+// checks and names), with plain SIMD: that build is the default and the reference.
+// kernels/<family>/kernel-build.json opts a family into more builds:
+// - { "threads": true }: kernels/build/<family>.threads.wasm (imported shared memory, for worker threads);
+// - { "relaxedSimd": true }: kernels/build/<family>.relaxed.wasm (and <family>.threads.relaxed.wasm
+//   with threads), compiled with `--enable relaxed-simd` so the multiply-add of the dot-product
+//   microkernels is f32x4.relaxed_madd (kernels/distances/assembly/multiply-add.ts). Engines that
+//   validate relaxed SIMD (Node >= 22, Lambda's nodejs22.x; Node 20 with
+//   --experimental-wasm-relaxed-simd) load it instead of the plain build
+//   (kernels/runtime/load-kernel-module.ts); families without the flag have no relaxed code.
 import { readdirSync, existsSync, mkdirSync, statSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +33,11 @@ for (const family of families) {
   if (config.threads) {
     // Every worker instantiates this build over one shared memory (maximum 1 GiB = 16384 pages).
     variants.push(['.threads', ['-O3', '--noAssert', '--converge', '--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', '16384']]);
+  }
+  if (config.relaxedSimd) {
+    for (const [suffix, flags] of variants.filter(([suffix]) => suffix !== '.debug')) {
+      variants.push([`${suffix}.relaxed`, [...flags, '--enable', 'relaxed-simd']]);
+    }
   }
   for (const [suffix, flags] of variants) {
     const outFile = join(outDir, `${family}${suffix}.wasm`);

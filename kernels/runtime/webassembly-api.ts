@@ -17,6 +17,8 @@ interface WasmNamespace {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: WasmImports) => WasmInstance;
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+  /** True when the engine would compile these bytes (every feature they use is supported). */
+  validate(bytes: Uint8Array): boolean;
 }
 
 /** The runtime's `WebAssembly` namespace, typed. */

@@ -1,4 +1,5 @@
 import { f32Address } from './vector-offsets';
+import { multiplyAdd } from './multiply-add';
 
 // Register-blocked dot products shared by the distance, assignment and k-means kernels: 4 rows
 // × 2 centroids, both row-major, with the dimensions in the lanes. Each trip loads 4 row chunks
@@ -48,22 +49,22 @@ export let blockDot1: v128 = f32x4.splat(0);
     const v2 = v128.load(r2 + off);
     const v3 = v128.load(r3 + off);
     let c = v128.load(c0 + off);
-    a00 = f32x4.add(a00, f32x4.mul(v0, c));
-    a10 = f32x4.add(a10, f32x4.mul(v1, c));
-    a20 = f32x4.add(a20, f32x4.mul(v2, c));
-    a30 = f32x4.add(a30, f32x4.mul(v3, c));
+    a00 = multiplyAdd(v0, c, a00);
+    a10 = multiplyAdd(v1, c, a10);
+    a20 = multiplyAdd(v2, c, a20);
+    a30 = multiplyAdd(v3, c, a30);
     c = v128.load(c1 + off);
-    a01 = f32x4.add(a01, f32x4.mul(v0, c));
-    a11 = f32x4.add(a11, f32x4.mul(v1, c));
-    a21 = f32x4.add(a21, f32x4.mul(v2, c));
-    a31 = f32x4.add(a31, f32x4.mul(v3, c));
+    a01 = multiplyAdd(v0, c, a01);
+    a11 = multiplyAdd(v1, c, a11);
+    a21 = multiplyAdd(v2, c, a21);
+    a31 = multiplyAdd(v3, c, a31);
   }
   let s0 = sum4(a00, a10, a20, a30);
   let s1 = sum4(a01, a11, a21, a31);
   for (let t = d4; t < d; t++) {
     const xv = column(r0, r1, r2, r3, t);
-    s0 = f32x4.add(s0, f32x4.mul(xv, f32x4.splat(load<f32>(f32Address(c0, t)))));
-    s1 = f32x4.add(s1, f32x4.mul(xv, f32x4.splat(load<f32>(f32Address(c1, t)))));
+    s0 = multiplyAdd(xv, f32x4.splat(load<f32>(f32Address(c0, t))), s0);
+    s1 = multiplyAdd(xv, f32x4.splat(load<f32>(f32Address(c1, t))), s1);
   }
   blockDot0 = s0;
   blockDot1 = s1;
@@ -77,14 +78,14 @@ export let blockDot1: v128 = f32x4.splat(0);
   let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0), a30 = f32x4.splat(0);
   for (let off: usize = 0; off < bytes; off += 16) {
     const c = v128.load(c0 + off);
-    a00 = f32x4.add(a00, f32x4.mul(v128.load(r0 + off), c));
-    a10 = f32x4.add(a10, f32x4.mul(v128.load(r1 + off), c));
-    a20 = f32x4.add(a20, f32x4.mul(v128.load(r2 + off), c));
-    a30 = f32x4.add(a30, f32x4.mul(v128.load(r3 + off), c));
+    a00 = multiplyAdd(v128.load(r0 + off), c, a00);
+    a10 = multiplyAdd(v128.load(r1 + off), c, a10);
+    a20 = multiplyAdd(v128.load(r2 + off), c, a20);
+    a30 = multiplyAdd(v128.load(r3 + off), c, a30);
   }
   let s0 = sum4(a00, a10, a20, a30);
   for (let t = d4; t < d; t++) {
-    s0 = f32x4.add(s0, f32x4.mul(column(r0, r1, r2, r3, t), f32x4.splat(load<f32>(f32Address(c0, t)))));
+    s0 = multiplyAdd(column(r0, r1, r2, r3, t), f32x4.splat(load<f32>(f32Address(c0, t))), s0);
   }
   blockDot0 = s0;
 }

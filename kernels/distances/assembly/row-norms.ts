@@ -1,4 +1,5 @@
 import { rowAddress, f32Address } from './vector-offsets';
+import { multiplyAdd } from './multiply-add';
 
 /** out[i] = sum_j x[i,j]^2 for the n rows of x (n × d). SIMD over d with a scalar tail. */
 export function squaredRowNorms(x: usize, n: i32, d: i32, out: usize): void {
@@ -9,7 +10,7 @@ export function squaredRowNorms(x: usize, n: i32, d: i32, out: usize): void {
     let j = 0;
     for (; j < d4; j += 4) {
       const v = v128.load(f32Address(row, j));
-      acc = f32x4.add(acc, f32x4.mul(v, v));
+      acc = multiplyAdd(v, v, acc);
     }
     let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
     for (; j < d; j++) {

@@ -1,5 +1,6 @@
 import { rowAddress, f32Address, i32Address } from '../../distances/assembly/vector-offsets';
 import { blockDot0, blockDot1, dotPair, dotSingle } from '../../distances/assembly/dot-blocks';
+import { multiplyAdd } from '../../distances/assembly/multiply-add';
 
 /**
  * Slack added to (subtracted from) a squared distance computed as ‖x‖² − 2x·c + ‖c‖² before it
@@ -30,12 +31,12 @@ const INDIVIDUAL_SHARE = 4;
   for (; j + 8 <= d4; j += 8) {
     const e0 = f32x4.sub(v128.load(f32Address(a, j)), v128.load(f32Address(b, j)));
     const e1 = f32x4.sub(v128.load(f32Address(a, j), 16), v128.load(f32Address(b, j), 16));
-    acc0 = f32x4.add(acc0, f32x4.mul(e0, e0));
-    acc1 = f32x4.add(acc1, f32x4.mul(e1, e1));
+    acc0 = multiplyAdd(e0, e0, acc0);
+    acc1 = multiplyAdd(e1, e1, acc1);
   }
   for (; j < d4; j += 4) {
     const e = f32x4.sub(v128.load(f32Address(a, j)), v128.load(f32Address(b, j)));
-    acc0 = f32x4.add(acc0, f32x4.mul(e, e));
+    acc0 = multiplyAdd(e, e, acc0);
   }
   const acc = f32x4.add(acc0, acc1);
   let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);

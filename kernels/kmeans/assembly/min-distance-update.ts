@@ -1,4 +1,5 @@
 import { rowAddress, f32Address } from '../../distances/assembly/vector-offsets';
+import { multiplyAdd } from '../../distances/assembly/multiply-add';
 
 /** Squared L2 distance between two d-vectors, computed directly as Σ(a−b)² (exact form, no cancellation). */
 // @ts-ignore: decorator
@@ -8,7 +9,7 @@ import { rowAddress, f32Address } from '../../distances/assembly/vector-offsets'
   let j = 0;
   for (; j < d4; j += 4) {
     const diff = f32x4.sub(v128.load(f32Address(a, j)), v128.load(f32Address(b, j)));
-    acc = f32x4.add(acc, f32x4.mul(diff, diff));
+    acc = multiplyAdd(diff, diff, acc);
   }
   let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
   for (; j < d; j++) {
