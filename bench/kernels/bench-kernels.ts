@@ -8,7 +8,7 @@ import { compareWithAnchor, writeBenchResults, type BenchResult } from '../bench
 import { DistanceKernels, paddedCentroidCount } from '../../kernels/distances/distances-kernels';
 import { fitKMeans, kmeansPlusPlusInit } from '../../kernels/kmeans/kmeans-kernels';
 import { createArena } from '../../kernels/runtime/wasm-arena';
-import { instantiateKernelModule } from '../../kernels/runtime/load-kernel-module';
+import { instantiateKernelModule, kernelSimdLevel } from '../../kernels/runtime/load-kernel-module';
 import { balancedDataset, irregularDataset, wideDataset, type BenchDataset } from './kernel-datasets';
 import { squaredL2DistanceGraph } from './onnx-distance-graph';
 import { ensureSklearn, runSklearnKMeans } from './sklearn-kmeans-anchor';
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   const balanced = balancedDataset();
   const irregular = irregularDataset();
   const wide = wideDataset();
-  log(`bench: data sets generated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  log(`bench: data sets generated in ${((performance.now() - started) / 1000).toFixed(1)} s; kernel SIMD level ${kernelSimdLevel()} (node ${process.versions.node})`);
   for (const ds of [balanced, wide]) results.push(...(await distanceCases(ds)));
   const sklearnProblem = ensureSklearn(log);
   if (sklearnProblem) log(`bench: scikit-learn comparison skipped: ${sklearnProblem}`);
@@ -195,7 +195,8 @@ async function main(): Promise<void> {
     const mod = (await import(specifier)) as { runSignalCases(): Promise<BenchResult[]> };
     results.push(...(await mod.runSignalCases()));
   }
-  const path = writeBenchResults('kernels', results);
+  // The relaxed-SIMD builds (Node >= 22, or NODE_OPTIONS=--experimental-wasm-relaxed-simd) get their own file, so both runs of a session are kept.
+  const path = writeBenchResults(kernelSimdLevel() === 'relaxed-simd' ? 'kernels-relaxed-simd' : 'kernels', results);
   for (const r of results) {
     const ratio = r.ratio === undefined ? '' : ` ratio ${r.ratio}${r.met === undefined ? '' : r.met ? ' (met)' : ' (NOT met)'}`;
     log(`${r.case}: ${r.value} ${r.metric}${r.anchor_value !== undefined ? ` vs ${r.anchor_value}` : ''}${ratio}`);

@@ -4,6 +4,7 @@ import { decodeFlatIndex } from '../../kernels/distances/flat-index-artifact';
 import { FlatNearestNeighborIndex } from '../../kernels/distances/flat-nearest-neighbor-index';
 import { MAX_TOP_K } from '../../kernels/distances/distances-kernels';
 import { readNpy } from '../../kernels/runtime/npy-file-format';
+import { kernelSimdLevel, type KernelSimdLevel } from '../../kernels/runtime/load-kernel-module';
 import { InvalidRequestError, ModelVerificationError } from '../errors/hotpath-error';
 import type { HostTensor } from '../protocol/tensor';
 import type { BackendSession, InferenceBackend, ModelLoadRequest, TensorSignature } from './inference-backend';
@@ -118,6 +119,11 @@ export const KERNEL_MODEL_KINDS: readonly KernelModelKind[] = [kmeansAssignKind,
 export class KernelBackend implements InferenceBackend {
   readonly route = 'local-kernel';
   readonly platforms = ['hotpath_kernel'] as const;
+
+  /** SIMD level of the kernel builds this process runs (`relaxed-simd` on Node 22 unless HOTPATH_KERNEL_SIMD=simd). */
+  get simdLevel(): KernelSimdLevel {
+    return kernelSimdLevel();
+  }
   readonly #kinds: readonly KernelModelKind[];
 
   constructor(kinds: readonly KernelModelKind[] = KERNEL_MODEL_KINDS) {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors/hotpath-error';
+import { engineSupportsRelaxedSimd } from '../../kernels/runtime/load-kernel-module';
 
 export type OnnxBackendName = 'wasm' | 'native';
 
@@ -16,6 +17,8 @@ export interface ServingConfig {
   readonly ortWebDir: string | undefined;
   /** Folder of the kernel `.wasm` files (kernels/build in the repo; beside the bundle on Lambda). */
   readonly kernelsDir: string;
+  /** SIMD level of the kernel builds: `auto` (relaxed SIMD when the engine supports it, as Node 22 does), `simd` or `relaxed-simd`. */
+  readonly kernelSimd: KernelSimdSetting;
   readonly maxBodyBytes: number;
   readonly apiKey: string | undefined;
   readonly warmup: boolean;
@@ -24,6 +27,8 @@ export interface ServingConfig {
 }
 
 export type InitStrategy = 'eager' | 'lazy';
+
+export type KernelSimdSetting = 'auto' | 'simd' | 'relaxed-simd';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -53,6 +58,7 @@ export function loadServingConfig(env: Env = process.env, overrides: Partial<Ser
     wasmThreads: overrides.wasmThreads ?? readInteger(env, 'HOTPATH_WASM_THREADS', 1, 64, defaultWasmThreads(env)),
     ortWebDir: overrides.ortWebDir ?? readOrtWebDir(env),
     kernelsDir: overrides.kernelsDir ?? readKernelsDir(env),
+    kernelSimd: overrides.kernelSimd ?? readKernelSimd(env),
     maxBodyBytes: overrides.maxBodyBytes ?? readInteger(env, 'HOTPATH_MAX_BODY_BYTES', 1024, 256 * 1024 * 1024, 6 * 1024 * 1024),
     apiKey: overrides.apiKey ?? (nonEmpty(env.HOTPATH_API_KEY) ? env.HOTPATH_API_KEY : undefined),
     warmup: overrides.warmup ?? readBoolean(env, 'HOTPATH_WARMUP', true),
@@ -85,6 +91,15 @@ function readKernelsDir(env: Env): string {
   const bundled = nonEmpty(env.LAMBDA_TASK_ROOT) ? resolve(env.LAMBDA_TASK_ROOT, 'dist/functions/kernels') : undefined;
   if (bundled !== undefined && existsSync(bundled)) return bundled;
   return resolve(repoRoot(), 'kernels/build');
+}
+
+/** An explicit `relaxed-simd` on an engine without relaxed SIMD fails INIT here, naming the variable. */
+function readKernelSimd(env: Env): KernelSimdSetting {
+  const setting = readEnum<KernelSimdSetting>(env, 'HOTPATH_KERNEL_SIMD', ['auto', 'simd', 'relaxed-simd'], 'auto');
+  if (setting === 'relaxed-simd' && !engineSupportsRelaxedSimd()) {
+    throw new ConfigError(`HOTPATH_KERNEL_SIMD: 'relaxed-simd' needs an engine with relaxed SIMD (Node >= 22, or Node 20 with --experimental-wasm-relaxed-simd); this is Node ${process.versions.node}. Use 'auto' or 'simd'`);
+  }
+  return setting;
 }
 
 function readOrtWebDir(env: Env): string | undefined {

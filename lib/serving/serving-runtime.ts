@@ -2,7 +2,7 @@ import type { ServingConfig } from '../config/serving-config';
 import type { InferenceBackend } from '../backends/inference-backend';
 import { KernelBackend } from '../backends/kernel-backend';
 import { NativeBackend } from '../backends/native-backend';
-import { setKernelBuildDir } from '../../kernels/runtime/load-kernel-module';
+import { setKernelBuildDir, setKernelSimdLevel } from '../../kernels/runtime/load-kernel-module';
 import { WasmBackend } from '../backends/wasm-backend';
 import { readModelManifest } from '../models/model-manifest';
 import { loadModelRegistry, type LoadModelsOptions, type ModelRegistry, type ModelRegistryLogger } from '../models/model-registry';
@@ -42,6 +42,7 @@ export async function createServingRuntime(config: ServingConfig, logger: ModelR
     ? new NativeBackend({ intraOpThreads: config.wasmThreads })
     : new WasmBackend({ ortWebDir: config.ortWebDir, numThreads: config.wasmThreads });
   setKernelBuildDir(config.kernelsDir);
+  setKernelSimdLevel(config.kernelSimd);
   const byPlatform = new Map<string, InferenceBackend>();
   for (const backend of [onnxBackend, new KernelBackend()]) {
     for (const platform of backend.platforms) byPlatform.set(platform, backend);

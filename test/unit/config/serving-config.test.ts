@@ -3,6 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../../../lib/errors/hotpath-error';
 import { loadServingConfig } from '../../../lib/config/serving-config';
+import { engineSupportsRelaxedSimd } from '../../../kernels/runtime/load-kernel-module';
 
 function configError(run: () => unknown): ConfigError {
   try {
@@ -165,6 +166,34 @@ describe('serving-config', () => {
 
       // Assess
       expect(config.wasmThreads).toBe(1);
+    });
+  });
+
+  describe('HOTPATH_KERNEL_SIMD', () => {
+    it('defaults to auto and reads simd', () => {
+      // Act
+      const byDefault = loadServingConfig({}).kernelSimd;
+      const plain = loadServingConfig({ HOTPATH_KERNEL_SIMD: 'simd' }).kernelSimd;
+
+      // Assess
+      expect([byDefault, plain]).toEqual(['auto', 'simd']);
+    });
+
+    it('refuses a value that is not auto, simd or relaxed-simd', () => {
+      // Act
+      const error = configError(() => loadServingConfig({ HOTPATH_KERNEL_SIMD: 'avx512' }));
+
+      // Assess
+      expect(error.message).toBe("HOTPATH_KERNEL_SIMD: 'avx512' is not one of auto, simd, relaxed-simd");
+    });
+
+    it('accepts relaxed-simd exactly when the engine supports it, naming the variable otherwise', () => {
+      // Act
+      const read = () => loadServingConfig({ HOTPATH_KERNEL_SIMD: 'relaxed-simd' }).kernelSimd;
+
+      // Assess
+      if (engineSupportsRelaxedSimd()) expect(read()).toBe('relaxed-simd');
+      else expect(configError(read).message).toMatch(/^HOTPATH_KERNEL_SIMD: 'relaxed-simd' needs an engine with relaxed SIMD/);
     });
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { KernelBackend } from '../../../lib/backends/kernel-backend';
 import { encodeFlatIndex } from '../../../kernels/distances/flat-index-artifact';
 import { readNpy, writeNpy } from '../../../kernels/runtime/npy-file-format';
+import { engineSupportsRelaxedSimd } from '../../../kernels/runtime/load-kernel-module';
 
 const dir = mkdtempSync(join(tmpdir(), 'kernel-backend-'));
 
@@ -49,5 +50,9 @@ describe('KernelBackend', () => {
   it('round-trips NPY float32 matrices', () => {
     const data = new Float32Array([1.5, -2, 3, 4, 5, 6]);
     expect(readNpy(writeNpy(data, [3, 2]))).toEqual({ shape: [3, 2], data });
+  });
+
+  it('reports the SIMD level of the kernel builds it runs (relaxed when the engine supports it)', () => {
+    expect(new KernelBackend().simdLevel).toBe(engineSupportsRelaxedSimd() ? 'relaxed-simd' : 'simd');
   });
 });
