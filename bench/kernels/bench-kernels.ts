@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compareWithAnchor, writeBenchResults, type BenchResult } from '../bench-results';
 import { DistanceKernels, paddedCentroidCount } from '../../kernels/distances/distances-kernels';
+import { FlatNearestNeighborIndex } from '../../kernels/distances/flat-nearest-neighbor-index';
 import { fitKMeans, kmeansPlusPlusInit } from '../../kernels/kmeans/kmeans-kernels';
 import { createArena } from '../../kernels/runtime/wasm-arena';
 import { instantiateKernelModule, kernelSimdLevel } from '../../kernels/runtime/load-kernel-module';
@@ -91,8 +92,98 @@ async function distanceCases(ds: BenchDataset): Promise<BenchResult[]> {
   const ortGflops = gflop / (ortMs / 1000);
   log(`distances ${ds.name}: matrix ${matrixMs.toFixed(1)} ms, assign ${assignMs.toFixed(1)} ms, onnxruntime ${ortMs.toFixed(1)} ms (max rel diff ${maxErr.toExponential(1)})`);
   return [
+    ...(await threadedMatrixCases(ds, c, feeds, matrixMs)),
     compareWithAnchor({ case: `distances/${ds.name}/squared-l2-matrix`, metric: 'gflops', value: Number((gflop / (matrixMs / 1000)).toFixed(2)), lower_is_better: false }, anchor, Number(ortGflops.toFixed(2)), 0.5),
     compareWithAnchor({ case: `distances/${ds.name}/assign-nearest-fused`, metric: 'gflops', value: Number((gflop / (assignMs / 1000)).toFixed(2)), lower_is_better: false }, anchor, Number(ortGflops.toFixed(2)), 0.5),
+  ];
+}
+
+/**
+ * The full squared-L2 matrix at 1 and 2 threads (ours: rows split over the distances thread pool,
+ * inputs already in its shared memory) against onnxruntime-node at 1 and 2 intra-op threads, in
+ * the same run, interleaved, medians of 7. `oneThreadMs`: ours at 1 thread from distanceCases.
+ */
+async function threadedMatrixCases(
+  ds: BenchDataset, c: Float32Array, feeds: Record<string, ort.Tensor>, oneThreadMs: number,
+): Promise<BenchResult[]> {
+  const { n, d, k, x } = ds;
+  const gflop = (3 * n * k * d) / 1e9;
+  const kernels = new DistanceKernels(undefined, { threads: 2 });
+  const kp = paddedCentroidCount(k);
+  const work = createArena(kernels.instance, n * 4 * 3 + 4096);
+  const arena = createArena(kernels.instance, (n * d + n * k + k * d + kp * d + 2 * kp) * 4 + 4096);
+  const xb = arena.f32From(x);
+  const packed = kernels.packCentroids(arena, arena.f32From(c), k, d, 'squared-l2');
+  const out = arena.f32(n * k);
+  const sessions = new Map<number, ort.InferenceSession>();
+  for (const threads of [1, 2]) {
+    sessions.set(threads, await ort.InferenceSession.create(squaredL2DistanceGraph(), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' }));
+  }
+  const times = { ours2: [] as number[], ort1: [] as number[], ort2: [] as number[] };
+  for (let r = 0; r < 8; r++) {
+    let t = performance.now();
+    work.reset();
+    kernels.distanceMatrixInArena(work, xb, n, packed, out);
+    const ours = performance.now() - t;
+    t = performance.now();
+    await sessions.get(1)!.run(feeds);
+    const o1 = performance.now() - t;
+    t = performance.now();
+    await sessions.get(2)!.run(feeds);
+    const o2 = performance.now() - t;
+    if (r > 0) {
+      times.ours2.push(ours);
+      times.ort1.push(o1);
+      times.ort2.push(o2);
+    }
+  }
+  for (const session of sessions.values()) await session.release();
+  arena.release();
+  work.release();
+  const [ours2, ort1, ort2] = [median(times.ours2), median(times.ort1), median(times.ort2)];
+  const gf = (ms: number): number => Number((gflop / (ms / 1000)).toFixed(2));
+  log(`distances ${ds.name} threads: ours 1t ${oneThreadMs.toFixed(1)} ms, 2t ${ours2.toFixed(1)} ms; onnxruntime 1t ${ort1.toFixed(1)} ms, 2t ${ort2.toFixed(1)} ms`);
+  const anchor = (threads: number): string => `onnxruntime-node ${ort.env.versions.common} MatMul distance graph, ${threads} intra-op thread${threads > 1 ? 's' : ''}`;
+  return [
+    compareWithAnchor(
+      { case: `distances/${ds.name}/squared-l2-matrix/1-thread-vs-ort-1-thread`, metric: 'gflops', value: gf(oneThreadMs), lower_is_better: false, note: 'ours from the 1-thread matrix case; onnxruntime timed interleaved with our 2-thread runs' },
+      anchor(1), gf(ort1), 0.5,
+    ),
+    compareWithAnchor(
+      { case: `distances/${ds.name}/squared-l2-matrix/2-threads`, metric: 'gflops', value: gf(ours2), lower_is_better: false, note: `2 threads over shared WASM memory; speed-up over our 1 thread ${(oneThreadMs / ours2).toFixed(2)}×` },
+      anchor(2), gf(ort2),
+    ),
+  ];
+}
+
+/**
+ * Flat nearest-neighbour search, squared L2, k = 10: 1000 queries (rows of the data set after
+ * the index) over an index of the first 100,000 rows (balanced: 64 dimensions), queries/s at
+ * 1 and 2 threads, interleaved, medians of 5.
+ */
+function nearestNeighborCases(ds: BenchDataset): BenchResult[] {
+  const { d, x } = ds;
+  const size = Math.min(100_000, ds.n - 1000);
+  const vectors = x.subarray(0, size * d);
+  const queries = x.slice(size * d, (size + 1000) * d);
+  const indexes = [1, 2].map((threads) => new FlatNearestNeighborIndex(vectors, d, 'squared-l2', { threads }));
+  const times: number[][] = [[], []];
+  for (let r = 0; r < 6; r++) {
+    indexes.forEach((index, i) => {
+      const t = performance.now();
+      index.search(queries, 10);
+      if (r > 0) times[i]!.push(performance.now() - t);
+    });
+  }
+  for (const index of indexes) index.dispose();
+  const [qps1, qps2] = times.map((t) => Math.round(1000 / (median(t) / 1000)));
+  log(`nearest neighbours ${ds.name} (${size} × ${d}, 1000 queries, k 10): 1 thread ${qps1} q/s, 2 threads ${qps2} q/s`);
+  return [
+    { case: `nearest-neighbors/${ds.name}/1-thread`, metric: 'queries_per_second', value: qps1!, lower_is_better: false, note: `flat index of ${size} × ${d}, squared L2, k = 10, batches of 1000 queries` },
+    compareWithAnchor(
+      { case: `nearest-neighbors/${ds.name}/2-threads`, metric: 'queries_per_second', value: qps2!, lower_is_better: false, note: 'distances split over 2 threads; top-k on the calling thread (DEFAULT_THREAD_THRESHOLDS)' },
+      'ours, 1 thread', qps1!,
+    ),
   ];
 }
 
@@ -172,6 +263,7 @@ async function main(): Promise<void> {
   const wide = wideDataset();
   log(`bench: data sets generated in ${((performance.now() - started) / 1000).toFixed(1)} s; kernel SIMD level ${kernelSimdLevel()} (node ${process.versions.node})`);
   for (const ds of [balanced, wide]) results.push(...(await distanceCases(ds)));
+  results.push(...nearestNeighborCases(balanced));
   const sklearnProblem = ensureSklearn(log);
   if (sklearnProblem) log(`bench: scikit-learn comparison skipped: ${sklearnProblem}`);
   let mlKmeans: typeof import('ml-kmeans') | undefined;

@@ -26,8 +26,14 @@ export const ASSIGN_SCRATCH_BYTES = 32;
 /**
  * Work from which a call splits its rows over the thread pool (below it, the dispatch and the
  * cache misses of a second core cost more than they save). Measured on the 2-core dev machine,
- * 1 vs 2 threads, medians of 15 (npx tsx bench/kernels/distance-threads-profile.ts):
- * (to be measured)
+ * 1 vs 2 threads, medians of 15 (npx tsx bench/kernels/distance-threads-profile.ts, load ~1.3):
+ * - distance matrix, d = 64, k = 32: with the workers spinning from a previous call, 2 threads
+ *   were slower up to 64 rows (3.9e5 flops: 16 vs 18 µs), even at 128 rows (7.9e5: 25 µs each),
+ *   1.27× at 512–1024 rows and 1.42× at 4096 (2.5e7 flops: 675 vs 473 µs); with the workers
+ *   asleep (10 ms between calls) waking them costs ~100 µs: 0.72× at 1024 rows, 1.13× at 4096.
+ *   So 2.5e7 flops, where both paid.
+ * - top-k, 1000 columns, k = 10: 2 threads never paid (0.46–0.97 busy, 0.22–1.14 idle, and
+ *   0.69–0.71 at 5e5–2e6 scores busy), so top-k splits only when a caller sets a threshold.
  */
 export interface ThreadThresholds {
   /** Distance matrix and nearest assignment: 3·n·k·d flops. */
@@ -36,7 +42,7 @@ export interface ThreadThresholds {
   readonly topKScores: number;
 }
 
-export const DEFAULT_THREAD_THRESHOLDS: ThreadThresholds = { distanceFlops: 3 * 4096 * 8 * 64, topKScores: 1 << 16 };
+export const DEFAULT_THREAD_THRESHOLDS: ThreadThresholds = { distanceFlops: 2.5e7, topKScores: Infinity };
 
 export interface DistanceKernelOptions {
   /**
