@@ -22,7 +22,13 @@ export interface KernelModel {
 export interface KernelModelKind {
   readonly kind: string;
   readonly fileSuffix: string;
-  load(bytes: Uint8Array, model: ModelLoadRequest): KernelModel;
+  load(bytes: Uint8Array, model: ModelLoadRequest, options: KernelModelOptions): KernelModel;
+}
+
+/** What the backend passes every kernel model at load. */
+export interface KernelModelOptions {
+  /** Threads for kernels with a parallel path (distances, assignment, search); they split rows only above their measured work thresholds. */
+  readonly threads: number;
 }
 
 /** Finds input `name` and checks it is FP32 [-1, d] (or [d] for one row); returns its rows. */
@@ -42,12 +48,12 @@ function matrixInput(inputs: readonly HostTensor[], name: string, d: number): { 
 export const kmeansAssignKind: KernelModelKind = {
   kind: 'kmeans-assign',
   fileSuffix: '.centroids.npy',
-  load(bytes, model) {
+  load(bytes, model, options) {
     const { shape, data } = readNpy(bytes);
     if (shape.length !== 2 || shape[0]! < 1 || shape[1]! < 1) throw new ModelVerificationError(`model '${model.name}': centroids must be a [K, D] matrix, got (${shape.join(', ')})`);
     if (!data.every(Number.isFinite)) throw new ModelVerificationError(`model '${model.name}': centroids contain non-finite values`);
     const d = shape[1]!;
-    const kernels = distanceKernels();
+    const kernels = distanceKernels({ threads: options.threads });
     return {
       inputs: [{ name: 'vectors', datatype: 'FP32', shape: [-1, d] }],
       outputs: [
@@ -71,7 +77,7 @@ export const kmeansAssignKind: KernelModelKind = {
 export const nearestNeighborsKind: KernelModelKind = {
   kind: 'nearest-neighbors',
   fileSuffix: '.flat-index.bin',
-  load(bytes, model) {
+  load(bytes, model, options) {
     let artifact;
     try {
       artifact = decodeFlatIndex(bytes);
@@ -79,7 +85,7 @@ export const nearestNeighborsKind: KernelModelKind = {
       throw new ModelVerificationError(`model '${model.name}': ${(cause as Error).message}`, cause);
     }
     const { d, rows, metric, defaultK, vectors } = artifact;
-    const index = new FlatNearestNeighborIndex(vectors, d, metric);
+    const index = new FlatNearestNeighborIndex(vectors, d, metric, { threads: options.threads });
     return {
       inputs: [{ name: 'queries', datatype: 'FP32', shape: [-1, d] }],
       outputs: [
@@ -126,8 +132,11 @@ export class KernelBackend implements InferenceBackend {
   }
   readonly #kinds: readonly KernelModelKind[];
 
-  constructor(kinds: readonly KernelModelKind[] = KERNEL_MODEL_KINDS) {
+  readonly #threads: number;
+
+  constructor(kinds: readonly KernelModelKind[] = KERNEL_MODEL_KINDS, options: Partial<KernelModelOptions> = {}) {
     this.#kinds = kinds;
+    this.#threads = options.threads ?? 1;
   }
 
   async init(): Promise<void> {
@@ -142,7 +151,7 @@ export class KernelBackend implements InferenceBackend {
       );
     }
     const bytes = model.bytes ?? new Uint8Array(await readFile(model.path));
-    const loaded = kind.load(bytes, model);
+    const loaded = kind.load(bytes, model, { threads: this.#threads });
     return {
       inputs: loaded.inputs,
       outputs: loaded.outputs,

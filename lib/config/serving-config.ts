@@ -43,7 +43,7 @@ const MB_PER_VCPU = 1769;
 const MAX_LAMBDA_VCPUS = 6;
 
 /**
- * Reads the HOTPATH_* variables (documented in lib/config/ENV.md). Order: explicit
+ * Reads the HOTPATH_* variables (documented in README.md, Configuration). Order: explicit
  * override, then environment variable, then default. A bad value throws a ConfigError that
  * names the variable, which fails the cold start loudly instead of serving wrongly.
  *

@@ -44,7 +44,7 @@ export async function createServingRuntime(config: ServingConfig, logger: ModelR
   setKernelBuildDir(config.kernelsDir);
   setKernelSimdLevel(config.kernelSimd);
   const byPlatform = new Map<string, InferenceBackend>();
-  for (const backend of [onnxBackend, new KernelBackend()]) {
+  for (const backend of [onnxBackend, new KernelBackend(undefined, { threads: config.wasmThreads })]) {
     for (const platform of backend.platforms) byPlatform.set(platform, backend);
   }
   for (const [platform, backend] of Object.entries(extra)) byPlatform.set(platform, backend);

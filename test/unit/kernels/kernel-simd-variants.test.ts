@@ -7,7 +7,7 @@ import { engineSupportsRelaxedSimd } from '../../../kernels/runtime/load-kernel-
 // The property tests of the kernels that have a relaxed-SIMD build, run in a child Node on the
 // other SIMD level than this process (Node 20: relaxed SIMD only with the flag; Node >= 22: on
 // unless turned off), so the plain and relaxed builds both pass them on every `npm test`.
-const SUITES = ['distances-kernels.test.ts', 'kmeans-kernels.test.ts', 'kernel-simd-level.test.ts'];
+const SUITES = ['distances-kernels.test.ts', 'distances-threads.test.ts', 'kmeans-kernels.test.ts', 'kernel-simd-level.test.ts'];
 
 describe('kernels on the other SIMD level', () => {
   it('pass the distance, k-means and SIMD-level tests in a child process', () => {
