@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const loadAtStart = loadLine();
   log(`load average ${loadAtStart}`);
 
-  const api = await withStdoutDiscarded(() => createInProcessApi({ models: ['iris-classifier', 'silero-vad', 'text-detector', 'mlp-medium'], wasmThreads: 1 }));
+  const api = await withStdoutDiscarded(() => createInProcessApi({ models: HTTP_MODELS.split(','), wasmThreads: 1 }));
   const overhead: OverheadMeasurement[] = [];
   for (const plan of overheadPlans()) {
     const m = await measureHandlerOverhead(api, plan);
