@@ -2,7 +2,7 @@ import { ASSIGN_SCRATCH_BYTES, paddedCentroidCount } from '../distances/distance
 import { checkInteger, KernelArgumentError, rowCount } from '../distances/distance-metrics';
 import { createKernelThreadPool, type KernelThreadPool } from '../runtime/kernel-thread-pool';
 import { loadKernelModule, type KernelInstance } from '../runtime/load-kernel-module';
-import { createArena, type F32Buffer, type F64Buffer, type I32Buffer, type WasmArena } from '../runtime/wasm-arena';
+import { createArena, type F32Buffer, type F64Buffer, type I32Buffer, type U8Buffer, type WasmArena } from '../runtime/wasm-arena';
 import { seededRandom } from './seeded-random';
 
 /** Exports of kernels/build/kmeans.wasm (see kernels/kmeans/assembly/index.ts). */
@@ -19,6 +19,11 @@ export interface KMeansExports {
     x: number, n: number, d: number, packed: number, centroids: number, k: number, xNorms: number, cNorms: number,
     labels: number, upper: number, lower: number, bounds: number, stamps: number, drift: number, half: number, pairHalf: number,
     since: number, now: number, maxDrift: number, maxDriftAt: number, secondDrift: number, maxCNorm: number, full: number, elkan: number, list: number, state: number,
+  ): number;
+  groupedAssign(
+    x: number, n: number, d: number, packed: number, centroids: number, k: number, xNorms: number, cNorms: number,
+    labels: number, upper: number, glb: number, drift: number, half: number, groupDrift: number, groupOf: number, order: number, gStart: number,
+    groups: number, maxCNorm: number, full: number, list: number, masks: number, sorted: number, state: number,
   ): number;
   halfCentroidDistances(centroids: number, k: number, d: number, half: number, pairs: number): void;
   ownCentroidDistances(x: number, n: number, d: number, centroids: number, labels: number, out: number): void;
@@ -71,18 +76,39 @@ export interface KMeansResult {
 /** Work of one assignment step (3·n·k·d flops) above which threads pay for their dispatch. */
 const THREADS_MIN_WORK = 3 * 4096 * 8 * 64;
 
-const POOL_FUNCTIONS = ['assignNearest', 'boundedAssign'] as const;
+const POOL_FUNCTIONS = ['assignNearest', 'boundedAssign', 'groupedAssign'] as const;
 
 /**
  * Dimensions from which the assignment also keeps Elkan's per-centroid bounds (n × k floats):
  * they pay when a distance is long. Measured (npx tsx bench/kernels/kmeans-profile.ts, 1 thread,
  * same run as scikit-learn): wide 20k × 768, k = 100: 34 ms per iteration with them, 52 without
  * (scikit-learn 30); balanced 100k × 64, k = 32: 5.5–6.1 with, 4.4–4.8 without (scikit-learn 8.6–10).
+ * Below it the assignment keeps Yinyang's group bounds instead (groupedAssign, n × 4 or 8 floats):
+ * 2026-11-26, same runs as scikit-learn, 1 thread: irregular 100k × 64, k = 32: 10.6–11.2 ms per
+ * iteration with them, 13.5–14.7 with Hamerly's single lower bound (scikit-learn 10.5–11.1);
+ * balanced 4.7–5.2 with them, 4.9–5.5 with Hamerly's.
  */
 const ELKAN_MIN_D = 256;
 
-/** Per-thread scratch bytes of boundedAssign (best, its index and second best of a 4-row block). */
-const BOUNDED_STATE_BYTES = 48;
+/**
+ * Per-thread scratch bytes of boundedAssign (best, its index and second best of a 4-row block)
+ * and groupedAssign (per group: best, its position, second best; 256 bucket counts).
+ */
+const BOUNDED_STATE_BYTES = 8 * 48 + 256 * 4;
+
+/**
+ * Centroid groups of the Yinyang bounds (groupedAssign, d < ELKAN_MIN_D): ⌈k / 8⌉, at most 8.
+ * For k = 32, 8 groups of 4 measured the same as 4 groups of 8 (irregular 10.6 vs 11.0 ms per
+ * iteration, 1 thread; 6.6 vs 6.1 with 2), so the smaller bound table stays.
+ */
+export function yinyangGroups(k: number): number {
+  return Math.min(8, Math.ceil(k / 8));
+}
+
+/** Bound lanes per row for `groups` groups (4 or 8: the filter reads them as whole vectors; the extra groups are empty). */
+function groupLanes(groups: number): number {
+  return groups <= 4 ? 4 : 8;
+}
 
 /** Pools live for the process (worker start-up and WASM tier-up are paid once, not per fit); their memory is recycled by arenas. */
 const pools = new Map<number, KernelThreadPool<KMeansExports>>();
@@ -142,6 +168,16 @@ interface FitBuffers {
   readonly stamps: I32Buffer;
   /** since[t][j]: how far centroid j moved from assignment t to the current one ((maxIterations + 2) × k). */
   readonly since: F32Buffer;
+  /** Yinyang group bounds (n × groups), d < ELKAN_MIN_D: distance to every centroid of the group other than the own. */
+  readonly glb: F32Buffer;
+  /** groupedAssign's per-row group masks and rows sorted by mask. */
+  readonly masks: U8Buffer;
+  readonly sorted: I32Buffer;
+  /** Largest drift per group; group of each centroid; original centroid at each grouped position; first position of each group (groups + 1). */
+  readonly groupDrift: F32Buffer;
+  readonly groupOf: I32Buffer;
+  readonly order: I32Buffer;
+  readonly gStart: I32Buffer;
   /** Half the centroid–centroid distances (k × k). */
   readonly pairHalf: F32Buffer;
   /** Rows in doubt, per thread's row range (boundedAssign's list). */
@@ -161,8 +197,9 @@ interface FitBuffers {
 function fitArenaBytes(n: number, d: number, k: number, threads: number, maxIterations: number): number {
   const kp = paddedCentroidCount(k);
   const elkan = maxIterations >= 0 && d >= ELKAN_MIN_D ? n * k + n + (maxIterations + 2) * k : 0;
-  const words = n * d + 7 * n + k * d + kp * d + 2 * kp + 2 * k * d + 4 * k + k * k + elkan + (threads * BOUNDED_STATE_BYTES) / 4;
-  return words * 4 + 28 * 16;
+  const yinyang = maxIterations >= 0 && d < ELKAN_MIN_D ? (n + k) * groupLanes(yinyangGroups(k)) + n + Math.ceil(n / 4) + 2 * k + 9 : 0;
+  const words = n * d + 7 * n + k * d + kp * d + 2 * kp + 2 * k * d + 4 * k + k * k + elkan + yinyang + (threads * BOUNDED_STATE_BYTES) / 4;
+  return words * 4 + 36 * 16;
 }
 
 /**
@@ -207,12 +244,20 @@ class KMeansSession {
   readonly #b: FitBuffers;
   /** Whether this fit keeps Elkan's per-centroid bounds (d ≥ ELKAN_MIN_D). */
   readonly #elkan: boolean;
+  /** Yinyang centroid groups (0: Elkan or k-means++ only). */
+  readonly #groups: number;
+  /** Bound lanes per row of glb (4 or 8; 0 without groups). */
+  readonly #lanes: number;
 
   /** `maxIterations`: Lloyd iterations this session may run (-1: k-means++ only, no bound buffers). */
   constructor(readonly n: number, readonly d: number, readonly k: number, threads: number, readonly maxIterations: number) {
     const bytes = fitArenaBytes(n, d, k, threads, maxIterations);
     const elkan = maxIterations >= 0 && d >= ELKAN_MIN_D;
     this.#elkan = elkan;
+    const groups = maxIterations >= 0 && !elkan ? yinyangGroups(k) : 0;
+    this.#groups = groups;
+    const lanes = groups ? groupLanes(groups) : 0;
+    this.#lanes = lanes;
     const useThreads = threads > 1 && 3 * n * k * d >= THREADS_MIN_WORK;
     this.#pool = useThreads ? sharedKMeansPool(threads, bytes + (1 << 20)) : undefined;
     this.#instance = this.#pool?.instance ?? loadKernelModule<KMeansExports>('kmeans');
@@ -223,6 +268,8 @@ class KMeansSession {
       x: a.f32(n * d), xNorms: a.f32(n), labels: a.i32(n), previous: a.i32(n), minDist: a.f32(n), upper: a.f32(n), lower: a.f32(n), list: a.i32(n),
       bounds: a.f32(elkan ? n * k : 0), stamps: a.i32(elkan ? n : 0), since: a.f32(elkan ? (maxIterations + 2) * k : 0), pairHalf: a.f32(k * k),
       centroids: a.f32(k * d), packed: a.f32(kp * d), cNorms: a.f32(kp), rawNorms: a.f32(k), drift: a.f32(k), half: a.f32(k),
+      glb: a.f32(n * lanes), masks: a.u8(groups ? n : 0), sorted: a.i32(groups ? n : 0), groupDrift: a.f32(k * lanes), groupOf: a.i32(groups ? k : 0),
+      order: a.i32(groups ? k : 0), gStart: a.i32(groups ? 9 : 0),
       sums: a.f64(k * d), counts: a.i32(k), scratch: a.f32((threads * Math.max(ASSIGN_SCRATCH_BYTES, BOUNDED_STATE_BYTES)) / 4),
     };
   }
@@ -281,14 +328,18 @@ class KMeansSession {
   }
 
   /**
-   * One assignment step with the current centroids buffer: labels for every row, and Hamerly
-   * bounds. `full`: search every row (first step); otherwise the bounds of the previous step are
+   * One assignment step with the current centroids buffer: labels for every row, and Yinyang
+   * group bounds (d < ELKAN_MIN_D) or Hamerly + Elkan bounds. `full`: search every row (first step); otherwise the bounds of the previous step are
    * moved by `drift` and only rows they cannot settle are searched.
    */
   #assign(full: boolean, now: number, history: Float64Array): void {
     const { n, d, k } = this;
     const e = this.#instance.exports;
     const b = this.#b;
+    if (this.#groups) {
+      this.#groupedAssign(full);
+      return;
+    }
     e.packCentroids(b.centroids.ptr, k, d, b.packed.ptr);
     e.squaredRowNorms(b.centroids.ptr, k, d, b.rawNorms.ptr);
     e.padVector(b.rawNorms.ptr, k, Infinity, b.cNorms.ptr);
@@ -332,6 +383,117 @@ class KMeansSession {
     }
   }
 
+  /** #assign with Yinyang's group bounds (groupedAssign): centroids packed in group order. */
+  #groupedAssign(full: boolean): void {
+    const { n, d, k } = this;
+    const groups = this.#lanes;
+    const e = this.#instance.exports;
+    const b = this.#b;
+    const order = b.order.view;
+    const centroids = b.centroids.view;
+    const packed = b.packed.view;
+    for (let p = 0; p < k; p++) packed.set(centroids.subarray(order[p]! * d, order[p]! * d + d), p * d);
+    e.squaredRowNorms(b.packed.ptr, k, d, b.cNorms.ptr);
+    const cNorms = b.cNorms.view;
+    let maxCNorm = 0;
+    for (let p = 0; p < k; p++) maxCNorm = Math.max(maxCNorm, cNorms[p]!);
+    if (!full) {
+      e.halfCentroidDistances(b.centroids.ptr, k, d, b.half.ptr, b.pairHalf.ptr);
+      const drift = b.drift.view;
+      const groupDrift = b.groupDrift.view;
+      const groupOf = b.groupOf.view;
+      // Largest and second largest drift per group (f32, as stored).
+      const largest = new Float32Array(groups);
+      const second = new Float32Array(groups);
+      for (let c = 0; c < k; c++) {
+        const g = groupOf[c]!;
+        const v = drift[c]!;
+        if (v > largest[g]!) {
+          second[g] = largest[g]!;
+          largest[g] = v;
+        } else if (v > second[g]!) {
+          second[g] = v;
+        }
+      }
+      // Row c of groupDrift: the group maxima, but for c's own group (whose bound excludes c) the
+      // largest drift of its other centroids (the second largest when c has the largest).
+      for (let c = 0; c < k; c++) {
+        groupDrift.set(largest, c * groups);
+        if (drift[c] === largest[groupOf[c]!]) groupDrift[c * groups + groupOf[c]!] = second[groupOf[c]!]!;
+      }
+    }
+    const args = [
+      b.x.ptr, n, d, b.packed.ptr, b.centroids.ptr, k, b.xNorms.ptr, b.cNorms.ptr, b.labels.ptr, b.upper.ptr, b.glb.ptr, b.drift.ptr, b.half.ptr,
+      b.groupDrift.ptr, b.groupOf.ptr, b.order.ptr, b.gStart.ptr, groups, maxCNorm, full ? 1 : 0, b.list.ptr, b.masks.ptr, b.sorted.ptr, b.scratch.ptr,
+    ];
+    if (this.#pool) {
+      this.#pool.runRows('groupedAssign', args, n, {
+        countArg: 1,
+        rowPointers: [[0, d * 4], [6, 4], [8, 4], [9, 4], [10, groups * 4], [20, 4], [21, 1], [22, 4]],
+        threadPointers: [[23, BOUNDED_STATE_BYTES]],
+      });
+    } else {
+      this.searchedRows = e.groupedAssign(...(args as Parameters<KMeansExports['groupedAssign']>));
+    }
+  }
+
+  /**
+   * Splits the initial centroids into this.#groups groups of nearby centroids (Yinyang: a few
+   * Lloyd steps on the centroids, seeded farthest-first from centroid 0) and fills groupOf, order
+   * (positions by group, then index) and gStart.
+   */
+  #formGroups(init: Float32Array): void {
+    const { d, k } = this;
+    const groups = this.#groups;
+    const dist = (a: Float32Array | Float64Array, ai: number, c: Float32Array | Float64Array, ci: number): number => {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (a[ai * d + j]! - c[ci * d + j]!) ** 2;
+      return s;
+    };
+    const seeds = [0];
+    const nearest = new Float64Array(k).fill(Infinity);
+    while (seeds.length < groups) {
+      let far = 0;
+      for (let c = 0; c < k; c++) {
+        nearest[c] = Math.min(nearest[c]!, dist(init, c, init, seeds[seeds.length - 1]!));
+        if (nearest[c]! > nearest[far]!) far = c;
+      }
+      seeds.push(far);
+    }
+    const means = new Float64Array(groups * d);
+    seeds.forEach((c, g) => means.set(init.subarray(c * d, c * d + d), g * d));
+    const groupOf = this.#b.groupOf.view;
+    for (let step = 0; step < 5; step++) {
+      // Nearest mean first, each group capped at ⌈k / groups⌉ centroids: a group's search cost is its size.
+      const pairs: [number, number, number][] = [];
+      for (let c = 0; c < k; c++) for (let g = 0; g < groups; g++) pairs.push([dist(init, c, means, g), c, g]);
+      pairs.sort((p, q) => p[0] - q[0] || p[1] - q[1] || p[2] - q[2]);
+      const cap = Math.ceil(k / groups);
+      const size = new Int32Array(groups);
+      groupOf.fill(-1);
+      for (const [, c, g] of pairs) {
+        if (groupOf[c]! >= 0 || size[g]! >= cap) continue;
+        groupOf[c] = g;
+        size[g]!++;
+      }
+      means.fill(0);
+      const sizes = new Float64Array(groups);
+      for (let c = 0; c < k; c++) {
+        sizes[groupOf[c]!]!++;
+        for (let j = 0; j < d; j++) means[groupOf[c]! * d + j]! += init[c * d + j]!;
+      }
+      for (let g = 0; g < groups; g++) for (let j = 0; j < d; j++) means[g * d + j] = sizes[g]! ? means[g * d + j]! / sizes[g]! : Infinity;
+    }
+    const order = this.#b.order.view;
+    const gStart = this.#b.gStart.view;
+    let p = 0;
+    for (let g = 0; g < groups; g++) {
+      gStart[g] = p;
+      for (let c = 0; c < k; c++) if (groupOf[c] === g) order[p++] = c;
+    }
+    for (let g = groups; g <= this.#lanes; g++) gStart[g] = p;
+  }
+
   /** Rows the last single-threaded assignment searched over every centroid (the rest its bounds settled); for profiling. */
   searchedRows = 0;
 
@@ -342,6 +504,7 @@ class KMeansSession {
     const maxIterations = options.maxIterations ?? 300;
     this.#pool?.wake();
     b.centroids.view.set(init);
+    if (this.#groups) this.#formGroups(init);
     b.previous.view.fill(-1);
     b.sums.view.fill(0);
     b.counts.view.fill(0);
@@ -439,6 +602,7 @@ class KMeansSession {
       // Its bounds no longer describe its centroid: the next assignment re-checks this row.
       upper[i] = Infinity;
       lower[i] = 0;
+      if (this.#groups) b.glb.view.fill(0, i * this.#lanes, i * this.#lanes + this.#groups);
       if (this.#elkan) {
         bounds.fill(0, i * k, i * k + k);
         bounds[i * k + c] = Infinity;

@@ -8,10 +8,10 @@ import { multiplyAdd } from '../../distances/assembly/multiply-add';
  * even for d = 768, so bounds built with this slack stay true bounds and pruning never changes
  * a label that the exact nearest-centroid rule would give.
  */
-const CANCELLATION_SLACK: f32 = 1e-4;
+export const CANCELLATION_SLACK: f32 = 1e-4;
 
 /** Relative rounding allowance of a distance computed directly (Σ(a−b)² in f32 has relative error ≤ d·2⁻²⁴, 4.6e-5 at d = 768). */
-const DIRECT_SLACK_UP: f32 = 1 + 1e-4;
+export const DIRECT_SLACK_UP: f32 = 1 + 1e-4;
 const DIRECT_SLACK_DOWN: f32 = 1 - 1e-4;
 
 /**
@@ -23,7 +23,7 @@ const INDIVIDUAL_SHARE = 4;
 
 /** Squared L2 distance computed directly as Σ(a−b)² (no cancellation). */
 // @ts-ignore: decorator
-@inline function directSquaredDistance(a: usize, b: usize, d: i32): f32 {
+@inline export function directSquaredDistance(a: usize, b: usize, d: i32): f32 {
   const d4 = d & ~3;
   let acc0 = f32x4.splat(0);
   let acc1 = f32x4.splat(0);
@@ -68,7 +68,8 @@ const INDIVIDUAL_SHARE = 4;
  * the blocked kernel (see assignNearest), which refreshes all their bounds (stamp `now`).
  * With `elkan` = 0 the per-centroid bounds are neither read nor written (Hamerly only): below a
  * few hundred dimensions keeping them costs more than the searches they save (see ELKAN_MIN_D
- * in kernels/kmeans/kmeans-kernels.ts).
+ * in kernels/kmeans/kmeans-kernels.ts); fits below ELKAN_MIN_D use groupedAssign
+ * (grouped-assignment.ts) instead, so this path is kept for direct callers only.
  * `state` holds 48 bytes of per-thread scratch. Returns the number of rows searched.
  */
 export function boundedAssign(
@@ -85,7 +86,9 @@ export function boundedAssign(
       const a = load<i32>(i32Address(labels, i));
       let u = load<f32>(f32Address(upper, i)) + load<f32>(f32Address(drift, a));
       let l = load<f32>(f32Address(lower, i)) - (a == maxDriftAt ? secondDrift : maxDrift);
-      const bound = max(l, load<f32>(f32Address(half, a)));
+      // pmax/pmin (maxps/minps) instead of f32.max/f32x4.min: wasm's NaN-exact min/max compile to
+      // longer sequences, the scalar ones with data-dependent branches (no NaN reaches here).
+      const bound = f32x4.extract_lane(f32x4.pmax(f32x4.splat(l), f32x4.splat(load<f32>(f32Address(half, a)))), 0);
       if (u > bound) {
         u = Mathf.sqrt(directSquaredDistance(rowAddress(x, i, d), rowAddress(centroids, a, d), d)) * DIRECT_SLACK_UP;
         if (u > bound && !elkan) {
@@ -102,7 +105,7 @@ export function boundedAssign(
           for (; j < k4; j += 4) {
             const lj = f32x4.sub(v128.load(f32Address(own, j)), v128.load(f32Address(moved, j)));
             doubts += <i32>popcnt(i32x4.bitmask(v128.and(f32x4.lt(lj, uu), f32x4.lt(v128.load(f32Address(pairs, j)), uu))));
-            lo = f32x4.min(lo, lj);
+            lo = f32x4.pmin(lo, lj);
           }
           let lowest = min(min(f32x4.extract_lane(lo, 0), f32x4.extract_lane(lo, 1)), min(f32x4.extract_lane(lo, 2), f32x4.extract_lane(lo, 3)));
           for (; j < k; j++) {
@@ -173,7 +176,7 @@ let lastLower: f32 = 0;
 /** bounds[r][j] = √max(0, ‖c_j‖² − 2x_r·c_j + ‖x_r‖² − slack) for the block's rows (lane r of `partial` and `lowSlack`). */
 // @ts-ignore: decorator
 @inline function storeBounds(bounds: usize, k: i32, j: i32, partial: v128, lowSlack: v128, r0: i32, r1: i32, r2: i32, r3: i32, rows: i32): void {
-  const v = f32x4.sqrt(f32x4.max(f32x4.add(partial, lowSlack), f32x4.splat(0)));
+  const v = f32x4.sqrt(f32x4.pmax(f32x4.add(partial, lowSlack), f32x4.splat(0)));
   store<f32>(f32Address(rowAddress(bounds, r0, k), j), f32x4.extract_lane(v, 0));
   if (rows > 1) store<f32>(f32Address(rowAddress(bounds, r1, k), j), f32x4.extract_lane(v, 1));
   if (rows > 2) store<f32>(f32Address(rowAddress(bounds, r2, k), j), f32x4.extract_lane(v, 2));
@@ -215,11 +218,11 @@ function searchListed(
         storeBounds(bounds, k, j + 1, v1, lowSlack, r0, r1, r2, r3, rows);
       }
       let m = f32x4.lt(v0, best);
-      second = v128.bitselect(best, f32x4.min(second, v0), m);
+      second = v128.bitselect(best, f32x4.pmin(second, v0), m);
       best = v128.bitselect(v0, best, m);
       bestI = v128.bitselect(i32x4.splat(j), bestI, m);
       m = f32x4.lt(v1, best);
-      second = v128.bitselect(best, f32x4.min(second, v1), m);
+      second = v128.bitselect(best, f32x4.pmin(second, v1), m);
       best = v128.bitselect(v1, best, m);
       bestI = v128.bitselect(i32x4.splat(j + 1), bestI, m);
     }
@@ -228,7 +231,7 @@ function searchListed(
       const v0 = f32x4.sub(f32x4.splat(load<f32>(f32Address(cNorms, j))), f32x4.add(blockDot0, blockDot0));
       if (elkan) storeBounds(bounds, k, j, v0, lowSlack, r0, r1, r2, r3, rows);
       const m = f32x4.lt(v0, best);
-      second = v128.bitselect(best, f32x4.min(second, v0), m);
+      second = v128.bitselect(best, f32x4.pmin(second, v0), m);
       best = v128.bitselect(v0, best, m);
       bestI = v128.bitselect(i32x4.splat(j), bestI, m);
     }

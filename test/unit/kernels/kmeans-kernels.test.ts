@@ -88,6 +88,25 @@ describe('fitKMeans', () => {
     expect(two.inertia).toBe(one.inertia);
   });
 
+  it('matches a plain TypeScript Lloyd, with 1 and 2 threads, with the Yinyang group bounds (d < 256; 4 and 8 bound lanes)', () => {
+    // k = 13 gives 2 groups (4 lanes, 2 empty), k = 40 gives 5 (8 lanes); blobs of mixed spread keep labels moving.
+    for (const [k, spread] of [[13, 30], [40, 12]] as const) {
+      const d = 37;
+      const x = blobs(2400, d, k, 17 + k, spread);
+      for (let i = 0; i < 2400; i += 7) for (let j = 0; j < d; j++) x[i * d + j]! *= 1.5;
+      const init = kmeansPlusPlusInit(x, d, k, 4);
+      const one = fitKMeans(x, d, { k, init, maxIterations: 12, tolerance: 0, threads: 1 });
+      const two = fitKMeans(x, d, { k, init, maxIterations: 12, tolerance: 0, threads: 2 });
+      const want = referenceLloyd(x, d, init, one.iterations);
+      expect(one.emptyClustersRepaired).toBe(0);
+      expect(Array.from(one.labels)).toEqual(Array.from(want.labels));
+      expect(Math.abs(one.inertia - want.inertia)).toBeLessThanOrEqual(1e-5 * want.inertia);
+      expect(two.labels).toEqual(one.labels);
+      expect(two.centroids).toEqual(one.centroids);
+      expect(two.inertia).toBe(one.inertia);
+    }
+  });
+
   it('refuses k > n, k < 1, non-finite data and a wrong init with clear messages', () => {
     const x = new Float32Array([1, 2, 3, 4]);
     expect(() => fitKMeans(x, 2, { k: 3 })).toThrow(/'k' = 3 is larger than the number of rows n = 2/);
