@@ -42,7 +42,7 @@ function runServerlessPackage(packageDir: string, extraArgs: readonly string[]):
         ...process.env,
         // serverless-plugins/offline-layer-check.js: skip the describeStacks call per layer.
         HOTPATH_OFFLINE_PACKAGE: '1',
-        // Placeholders: packaging reads no account, but the AWS provider wants credentials present.
+        // Fake credentials: packaging reads no account, but the AWS provider wants credentials present.
         AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'offline',
         AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'offline',
         SLS_TELEMETRY_DISABLED: '1',

@@ -10,7 +10,7 @@
  *   --port N           HTTP port, default 3000 (env HOTPATH_PORT)
  *   --lambda-port N    serverless-offline's Lambda invoke port, default 3002 (env HOTPATH_LAMBDA_PORT)
  *
- * Nothing here contacts AWS: the credentials are placeholders and no variable source in
+ * Nothing here contacts AWS: the credentials are fake values and no variable source in
  * serverless.yml reads from an account. SIGINT/SIGTERM are forwarded so the server exits
  * cleanly; the process exits with the server's exit code.
  *
@@ -91,7 +91,7 @@ function offlineCommand(options: LaunchOptions): { args: string[]; env: NodeJS.P
     // serverless-offline copies AWS_* into the handler's environment. Lambda sets this
     // variable and Powertools reads it to report the cold start; serverless-offline doesn't.
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    // Placeholders so no SDK goes looking for real credentials.
+    // Fake credentials so no SDK goes looking for real ones.
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'offline',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'offline',
     AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',

@@ -12,6 +12,7 @@ import { createArena } from '../../kernels/runtime/wasm-arena';
 import { instantiateKernelModule, kernelSimdLevel } from '../../kernels/runtime/load-kernel-module';
 import { balancedDataset, irregularDataset, wideDataset, type BenchDataset } from './kernel-datasets';
 import { squaredL2DistanceGraph } from './onnx-distance-graph';
+import { distanceBenchBuffers } from './distance-bench-buffers';
 import { ensureSklearn, runSklearnKMeans } from './sklearn-kmeans-anchor';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -44,26 +45,11 @@ async function timeMsAsync(reps: number, fn: () => Promise<unknown>): Promise<nu
   return median(times);
 }
 
-/** Centroids for the distance cases: the first k rows (any k × d values do for timing). */
-function firstRows(ds: BenchDataset): Float32Array {
-  return ds.x.slice(0, ds.k * ds.d);
-}
-
 async function distanceCases(ds: BenchDataset): Promise<BenchResult[]> {
   const { n, d, k, x } = ds;
-  const c = firstRows(ds);
   const gflop = (3 * n * k * d) / 1e9;
   // Ours: single thread, inputs already in WASM memory (zero-copy arena), output n × k written there.
-  const kernels = new DistanceKernels(instantiateKernelModule('distances'));
-  const kp = paddedCentroidCount(k);
-  // Both arenas take their memory before any buffer exists, so no later growth detaches a view.
-  const work = createArena(kernels.instance, n * 4 * 3 + 4096);
-  const arena = createArena(kernels.instance, (n * d + n * k + 3 * n + k * d + kp * d + 2 * kp) * 4 + 4096);
-  const xb = arena.f32From(x);
-  const packed = kernels.packCentroids(arena, arena.f32From(c), k, d, 'squared-l2');
-  const out = arena.f32(n * k);
-  const labels = arena.i32(n);
-  const dist = arena.f32(n);
+  const { kernels, work, arena, centroids: c, xb, packed, out, labels, dist } = distanceBenchBuffers(ds);
   const matrixMs = timeMs(5, () => {
     work.reset();
     kernels.distanceMatrixInArena(work, xb, n, packed, out);

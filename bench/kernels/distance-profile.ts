@@ -2,28 +2,18 @@
 // our full matrix and fused assignment (1 thread, inputs already in WASM memory) against
 // onnxruntime-node's MatMul distance graph (1 thread) in the same run, interleaved, medians of 9.
 import * as ort from 'onnxruntime-node';
-import { DistanceKernels, paddedCentroidCount } from '../../kernels/distances/distances-kernels';
-import { instantiateKernelModule } from '../../kernels/runtime/load-kernel-module';
-import { createArena } from '../../kernels/runtime/wasm-arena';
 import { balancedDataset, wideDataset, type BenchDataset } from './kernel-datasets';
 import { squaredL2DistanceGraph } from './onnx-distance-graph';
+import { distanceBenchBuffers } from './distance-bench-buffers';
 
 const pick: Record<string, () => BenchDataset> = { balanced: balancedDataset, wide: wideDataset };
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 async function main(): Promise<void> {
   for (const name of process.argv.slice(2).length ? process.argv.slice(2) : ['balanced', 'wide']) {
-    const { n, d, k, x } = pick[name]!();
-    const c = x.slice(0, k * d);
-    const kernels = new DistanceKernels(instantiateKernelModule('distances'));
-    const kp = paddedCentroidCount(k);
-    const work = createArena(kernels.instance, n * 4 * 3 + 4096);
-    const arena = createArena(kernels.instance, (n * d + n * k + 3 * n + k * d + kp * d + 2 * kp) * 4 + 4096);
-    const xb = arena.f32From(x);
-    const packed = kernels.packCentroids(arena, arena.f32From(c), k, d, 'squared-l2');
-    const out = arena.f32(n * k);
-    const labels = arena.i32(n);
-    const dist = arena.f32(n);
+    const dataset = pick[name]!();
+    const { n, d, k, x } = dataset;
+    const { kernels, work, centroids: c, xb, packed, out, labels, dist } = distanceBenchBuffers(dataset);
     const session = await ort.InferenceSession.create(squaredL2DistanceGraph(), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
     const ct = new Float32Array(d * k);
     const cn = new Float32Array(k);
