@@ -11,7 +11,7 @@ import { fitKMeans, kmeansPlusPlusInit } from '../../kernels/kmeans/kmeans-kerne
 import { createArena } from '../../kernels/runtime/wasm-arena';
 import { instantiateKernelModule, kernelSimdLevel } from '../../kernels/runtime/load-kernel-module';
 import { balancedDataset, irregularDataset, wideDataset, type BenchDataset } from './kernel-datasets';
-import { squaredL2DistanceGraph } from './onnx-distance-graph';
+import { squaredL2DistanceFeeds, squaredL2DistanceGraph } from './onnx-distance-graph';
 import { distanceBenchBuffers } from './distance-bench-buffers';
 import { ensureSklearn, runSklearnKMeans } from './sklearn-kmeans-anchor';
 
@@ -60,13 +60,7 @@ async function distanceCases(ds: BenchDataset): Promise<BenchResult[]> {
   });
   // Anchor: onnxruntime-node (native CPU, 1 intra-op thread) running ‖x‖² − 2XCᵀ + ‖c‖².
   const session = await ort.InferenceSession.create(squaredL2DistanceGraph(), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
-  const ct = new Float32Array(d * k);
-  const cn = new Float32Array(k);
-  for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) {
-    ct[t * k + j] = c[j * d + t]!;
-    cn[j]! += c[j * d + t]! ** 2;
-  }
-  const feeds = { X: new ort.Tensor('float32', x, [n, d]), CT: new ort.Tensor('float32', ct, [d, k]), CN: new ort.Tensor('float32', cn, [1, k]) };
+  const feeds = squaredL2DistanceFeeds(ort, x, n, d, c, k);
   const ortResult = (await session.run(feeds)).DIST!.data as Float32Array;
   let maxErr = 0;
   for (let i = 0; i < Math.min(n, 1000) * k; i++) maxErr = Math.max(maxErr, Math.abs(ortResult[i]! - out.view[i]!) / (1 + Math.abs(ortResult[i]!)));

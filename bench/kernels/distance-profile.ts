@@ -3,7 +3,7 @@
 // onnxruntime-node's MatMul distance graph (1 thread) in the same run, interleaved, medians of 9.
 import * as ort from 'onnxruntime-node';
 import { balancedDataset, wideDataset, type BenchDataset } from './kernel-datasets';
-import { squaredL2DistanceGraph } from './onnx-distance-graph';
+import { squaredL2DistanceFeeds, squaredL2DistanceGraph } from './onnx-distance-graph';
 import { distanceBenchBuffers } from './distance-bench-buffers';
 
 const pick: Record<string, () => BenchDataset> = { balanced: balancedDataset, wide: wideDataset };
@@ -15,13 +15,7 @@ async function main(): Promise<void> {
     const { n, d, k, x } = dataset;
     const { kernels, work, centroids: c, xb, packed, out, labels, dist } = distanceBenchBuffers(dataset);
     const session = await ort.InferenceSession.create(squaredL2DistanceGraph(), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
-    const ct = new Float32Array(d * k);
-    const cn = new Float32Array(k);
-    for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) {
-      ct[t * k + j] = c[j * d + t]!;
-      cn[j]! += c[j * d + t]! ** 2;
-    }
-    const feeds = { X: new ort.Tensor('float32', x, [n, d]), CT: new ort.Tensor('float32', ct, [d, k]), CN: new ort.Tensor('float32', cn, [1, k]) };
+    const feeds = squaredL2DistanceFeeds(ort, x, n, d, c, k);
     const m: number[] = [];
     const a: number[] = [];
     const o: number[] = [];

@@ -28,3 +28,17 @@ export function squaredL2DistanceGraph(): Uint8Array {
   };
   return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], producerName: 'hotpath-bench', graph }).finish();
 }
+
+/**
+ * The graph's inputs for rows `x` (n × d) and centroids `c` (k × d, row-major): X, the
+ * centroids transposed (CT, d × k) and their squared norms (CN, 1 × k), as onnxruntime tensors.
+ */
+export function squaredL2DistanceFeeds(ort: typeof import('onnxruntime-node'), x: Float32Array, n: number, d: number, c: Float32Array, k: number) {
+  const ct = new Float32Array(d * k);
+  const cn = new Float32Array(k);
+  for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) {
+    ct[t * k + j] = c[j * d + t]!;
+    cn[j]! += c[j * d + t]! ** 2;
+  }
+  return { X: new ort.Tensor('float32', x, [n, d]), CT: new ort.Tensor('float32', ct, [d, k]), CN: new ort.Tensor('float32', cn, [1, k]) };
+}
