@@ -86,3 +86,37 @@ export class ConfigError extends HotpathError {
     super(message, { status: 500, expose: false });
   }
 }
+
+/** 415: a Content-Encoding this server cannot decode. */
+export class UnsupportedContentEncodingError extends HotpathError {
+  constructor(encoding: string) {
+    super(`content encoding '${encoding}' is not supported; send the body uncompressed, or with Content-Encoding gzip or deflate`, { status: 415 });
+  }
+}
+
+/**
+ * 504: the request's deadline (Triton's `parameters.timeout` in microseconds, or the time the
+ * platform has left, e.g. Lambda's remaining time) passed before an answer was ready. What ran
+ * is discarded: the caller never gets half an answer.
+ */
+export class DeadlineExceededError extends HotpathError {
+  constructor(message: string) {
+    super(message, { status: 504, expose: true });
+  }
+}
+
+/** 499 (nginx's "client closed request"): the caller went away; the work was abandoned and nobody reads the answer. */
+export class RequestAbortedError extends HotpathError {
+  constructor(message = 'the client closed the request before it was answered') {
+    super(message, { status: 499, expose: true });
+  }
+}
+
+/** 503 with Retry-After: the server is at its admission bound (as Triton's "exceeds maximum queue size"). */
+export class ServerBusyError extends HotpathError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, { status: 503, expose: true });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
