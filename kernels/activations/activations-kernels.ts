@@ -4,8 +4,8 @@
  * NaN policy: see activations-reference.ts (the kernels follow it and the tests check it).
  */
 import { loadKernelModule, type KernelInstance } from '../runtime/load-kernel-module';
-import { createArena, type WasmArena } from '../runtime/wasm-arena';
-import { arenaBytesFor, checkInteger, checkTypedArray, KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
+import { arenaBytesForByteSizes, createArena, type WasmArena } from '../runtime/wasm-arena';
+import { checkInteger, checkTypedArray, KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
 
 export interface ActivationKernelExports {
   softmaxRows(src: number, rows: number, cols: number, dst: number): void;
@@ -37,7 +37,7 @@ function checkRows(x: Float32Array, cols: number): number {
 
 function rowwise(x: Float32Array, cols: number, kernel: 'softmaxRows' | 'logSoftmaxRows'): Float32Array {
   const rows = checkRows(x, cols);
-  return withArena(arenaBytesFor(4 * x.length, 4 * x.length), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(4 * x.length, 4 * x.length), (arena, k) => {
     const src = arena.f32From(x);
     const dst = arena.f32(x.length);
     k[kernel](src.ptr, rows, cols, dst.ptr);
@@ -58,7 +58,7 @@ export function logSoftmax(x: Float32Array, cols: number): Float32Array {
 /** Index of the maximum of each row (first on ties; first NaN if the row has one). */
 export function argmax(x: Float32Array, cols: number): Int32Array {
   const rows = checkRows(x, cols);
-  return withArena(arenaBytesFor(4 * x.length, 4 * rows), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(4 * x.length, 4 * rows), (arena, k) => {
     const src = arena.f32From(x);
     const dst = arena.i32(rows);
     k.argmaxRows(src.ptr, rows, cols, dst.ptr);

@@ -5,8 +5,8 @@
  * and releases the arena. Arguments are checked here; the kernels never throw.
  */
 import { loadKernelModule, type KernelInstance } from '../runtime/load-kernel-module';
-import { createArena, type WasmArena } from '../runtime/wasm-arena';
-import { arenaBytesFor, checkFinite, checkInteger, checkTypedArray, KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
+import { arenaBytesForByteSizes, createArena, type WasmArena } from '../runtime/wasm-arena';
+import { checkFinite, checkInteger, checkTypedArray, KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
 import { analysisWindow, melFilterbank, packMelFilterbank, resolveLogMelOptions, type LogMelOptions, type PackedMelFilterbank } from './mel-filterbank';
 import { designResampleFilter, resampledLength, SUPPORTED_SAMPLE_RATES } from './resample-filter-design';
 import { frameCount } from './audio-reference';
@@ -50,7 +50,7 @@ function withArena<T>(bytes: number, body: (arena: WasmArena, k: AudioKernelExpo
 export function pcm16ToFloat32(samples: Int16Array): Float32Array {
   checkTypedArray('samples', samples, Int16Array);
   const n = samples.length;
-  return withArena(arenaBytesFor(2 * n, 4 * n), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(2 * n, 4 * n), (arena, k) => {
     const src = arena.u8(2 * n);
     const dst = arena.f32(n);
     new Int16Array(src.view.buffer, src.view.byteOffset, n).set(samples);
@@ -63,7 +63,7 @@ export function pcm16ToFloat32(samples: Int16Array): Float32Array {
 export function float32ToPcm16(samples: Float32Array): Int16Array {
   checkTypedArray('samples', samples, Float32Array);
   const n = samples.length;
-  return withArena(arenaBytesFor(4 * n, 2 * n), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(4 * n, 2 * n), (arena, k) => {
     const src = arena.f32From(samples);
     const dst = arena.u8(2 * n);
     k.float32ToPcm16(src.ptr, dst.ptr, n);
@@ -79,7 +79,7 @@ export function downmixToMono(interleaved: Float32Array, channels: number): Floa
     throw new KernelArgumentError(`'interleaved' length ${interleaved.length} is not a multiple of 'channels' (${channels})`);
   }
   const frames = interleaved.length / channels;
-  return withArena(arenaBytesFor(4 * interleaved.length, 4 * frames), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(4 * interleaved.length, 4 * frames), (arena, k) => {
     const src = arena.f32From(interleaved);
     const dst = arena.f32(frames);
     k.downmixToMono(src.ptr, frames, channels, dst.ptr);
@@ -93,7 +93,7 @@ export function preEmphasis(samples: Float32Array, coefficient = 0.97, previous 
   checkFinite('coefficient', coefficient, -1, 1);
   checkFinite('previous', previous);
   const n = samples.length;
-  return withArena(arenaBytesFor(4 * n, 4 * n), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(4 * n, 4 * n), (arena, k) => {
     const src = arena.f32From(samples);
     const dst = arena.f32(n);
     k.preEmphasis(src.ptr, n, coefficient, previous, dst.ptr);
@@ -121,7 +121,7 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   const { up, down, taps, padLeft, bank } = designResampleFilter(fromRate, toRate);
   const outLength = resampledLength(samples.length, up, down);
   const padded = padLeft + samples.length + taps + 1;
-  return withArena(arenaBytesFor(4 * padded, 4 * bank.length, 4 * outLength), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(4 * padded, 4 * bank.length, 4 * outLength), (arena, k) => {
     const src = arena.f32(padded);
     const view = src.view;
     view.fill(0);
@@ -144,7 +144,7 @@ function checkPowerOfTwoLength(name: string, length: number): number {
 export function rfft(frame: Float32Array): { re: Float32Array; im: Float32Array } {
   checkTypedArray('frame', frame, Float32Array);
   const m = checkPowerOfTwoLength('frame', frame.length);
-  return withArena(arenaBytesFor(28 * m, 4 * frame.length, 4 * (m + 1), 4 * (m + 1)), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(28 * m, 4 * frame.length, 4 * (m + 1), 4 * (m + 1)), (arena, k) => {
     const plan = arena.u8(28 * m);
     const src = arena.f32From(frame);
     const re = arena.f32(m + 1);
@@ -159,7 +159,7 @@ export function rfft(frame: Float32Array): { re: Float32Array; im: Float32Array 
 export function rfftPower(frame: Float32Array): Float32Array {
   checkTypedArray('frame', frame, Float32Array);
   const m = checkPowerOfTwoLength('frame', frame.length);
-  return withArena(arenaBytesFor(28 * m, 4 * frame.length, 4 * (m + 1)), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(28 * m, 4 * frame.length, 4 * (m + 1)), (arena, k) => {
     const plan = arena.u8(28 * m);
     const src = arena.f32From(frame);
     const power = arena.f32(m + 1);
@@ -212,7 +212,7 @@ export function logMelSpectrogram(samples: Float32Array, options: LogMelOptions 
   const frames = frameCount(samples.length, o.winLength, o.hopLength);
   const m = o.nFft / 2;
   const used = frames === 0 ? 0 : (frames - 1) * o.hopLength + o.winLength;
-  const bytes = arenaBytesFor(4 * used, 4 * o.winLength, 28 * m, 4 * o.nFft, 4 * (m + 1), 4 * mel.bands.length, 4 * mel.weights.length, 4 * frames * o.nMels);
+  const bytes = arenaBytesForByteSizes(4 * used, 4 * o.winLength, 28 * m, 4 * o.nFft, 4 * (m + 1), 4 * mel.bands.length, 4 * mel.weights.length, 4 * frames * o.nMels);
   return withArena(bytes, (arena, k) => {
     const src = arena.f32From(samples.subarray(0, used));
     const win = arena.f32From(window);
@@ -239,7 +239,7 @@ export function frameFeatures(samples: Float32Array, frameLength: number, hop: n
   checkInteger('hop', hop, 1);
   const frames = frameCount(samples.length, frameLength, hop);
   const used = frames === 0 ? 0 : (frames - 1) * hop + frameLength;
-  return withArena(arenaBytesFor(4 * used, 4 * frames, 4 * frames), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(4 * used, 4 * frames, 4 * frames), (arena, k) => {
     const src = arena.f32From(samples.subarray(0, used));
     const meanSquare = arena.f32(frames);
     const zcr = arena.f32(frames);

@@ -1,3 +1,5 @@
+import { checkInteger, KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
+
 /** Metrics the distance kernels compute, and how each ranks (for top-k and nearest-neighbour search). */
 export const DISTANCE_METRICS = ['squared-l2', 'inner-product', 'cosine'] as const;
 export type DistanceMetric = (typeof DISTANCE_METRICS)[number];
@@ -13,25 +15,12 @@ export function largerIsNearer(metric: DistanceMetric): boolean {
   return metric === 'inner-product';
 }
 
-export class KernelArgumentError extends Error {
-  override readonly name: string = 'KernelArgumentError';
-}
-
 /** Throws unless `metric` is one of DISTANCE_METRICS. */
 export function checkMetric(metric: string): DistanceMetric {
   if (!(DISTANCE_METRICS as readonly string[]).includes(metric)) {
     throw new KernelArgumentError(`'metric' must be one of ${DISTANCE_METRICS.join(', ')}, got '${metric}'`);
   }
   return metric as DistanceMetric;
-}
-
-/** Throws unless `value` is an integer in [min, max]; returns it. */
-export function checkInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in [${min}, ${max}]`;
-    throw new KernelArgumentError(`'${name}' must be an integer ${range}, got ${value}`);
-  }
-  return value;
 }
 
 /** Rows of a row-major matrix with `d` columns held in `data`; throws when the length is not a multiple of d. */

@@ -1,7 +1,8 @@
 import { createKernelThreadPool, type KernelThreadPool, type RowSplit } from '../runtime/kernel-thread-pool';
 import { loadKernelModule, type KernelInstance } from '../runtime/load-kernel-module';
-import { arenaBytesFor, checkedPointer, createArena, type F32Buffer, type I32Buffer, type WasmArena } from '../runtime/wasm-arena';
-import { checkInteger, checkMetric, KernelArgumentError, largerIsNearer, METRIC_CODE, rowCount, type DistanceMetric } from './distance-metrics';
+import { arenaBytesForByteSizes, checkedPointer, createArena, type F32Buffer, type I32Buffer, type WasmArena } from '../runtime/wasm-arena';
+import { checkInteger, KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
+import { checkMetric, largerIsNearer, METRIC_CODE, rowCount, type DistanceMetric } from './distance-metrics';
 
 /** Exports of kernels/build/distances.wasm (see kernels/distances/assembly/index.ts). */
 export interface DistancesExports {
@@ -200,7 +201,7 @@ export class DistanceKernels {
     const k = rowCount('c', c, d);
     if (k === 0) throw new KernelArgumentError(`'c' must hold at least one centroid`);
     const kp = paddedCentroidCount(k);
-    const arena = this.#resetScratch(arenaBytesFor(c.length, kp * d, kp, kp, n * k, x.length, n));
+    const arena = this.#resetScratch(arenaBytesForByteSizes(4 * c.length, 4 * kp * d, 4 * kp, 4 * kp, 4 * n * k, 4 * x.length, 4 * n));
     const cBuf = arena.f32From(c);
     const packed = this.packCentroids(arena, cBuf, k, d, metric);
     const out = arena.f32(n * k);
@@ -238,7 +239,7 @@ export class DistanceKernels {
   topK(scores: Float32Array, cols: number, k: number, options: { largest?: boolean } = {}): TopKResult {
     const n = rowCount('scores', scores, cols);
     checkInteger('k', k, 1, Math.min(MAX_TOP_K, cols));
-    const arena = this.#resetScratch(arenaBytesFor(scores.length, n * k, n * k, 2 * k * this.threads));
+    const arena = this.#resetScratch(arenaBytesForByteSizes(4 * scores.length, 4 * n * k, 4 * n * k, 8 * k * this.threads));
     const s = arena.f32From(scores);
     const idx = arena.i32(n * k);
     const val = arena.f32(n * k);
@@ -255,7 +256,7 @@ export class DistanceKernels {
     const k = rowCount('c', c, d);
     if (k === 0) throw new KernelArgumentError(`'c' must hold at least one centroid`);
     const kp = paddedCentroidCount(k);
-    const arena = this.#resetScratch(arenaBytesFor(c.length, kp * d, kp, kp, x.length, n, n, n, (this.threads * ASSIGN_SCRATCH_BYTES) / 4));
+    const arena = this.#resetScratch(arenaBytesForByteSizes(4 * c.length, 4 * kp * d, 4 * kp, 4 * kp, 4 * x.length, 4 * n, 4 * n, 4 * n, this.threads * ASSIGN_SCRATCH_BYTES));
     const packed = this.packCentroids(arena, arena.f32From(c), k, d, 'squared-l2');
     const xBuf = arena.f32From(x);
     const labels = arena.i32(n);

@@ -1,4 +1,5 @@
-import { DISTANCE_METRICS, METRIC_CODE, KernelArgumentError, type DistanceMetric } from './distance-metrics';
+import { KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
+import { DISTANCE_METRICS, METRIC_CODE, type DistanceMetric } from './distance-metrics';
 
 /**
  * The nearest-neighbour index artifact (`*.flat-index.bin`): a 32-byte little-endian header

@@ -1,5 +1,6 @@
 import { createArena, type WasmArena } from '../runtime/wasm-arena';
-import { checkInteger, checkMetric, KernelArgumentError, largerIsNearer, rowCount, type DistanceMetric } from './distance-metrics';
+import { checkInteger, KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
+import { checkMetric, largerIsNearer, rowCount, type DistanceMetric } from './distance-metrics';
 import { DistanceKernels, distanceKernels, MAX_TOP_K, type PackedCentroids, type TopKResult } from './distances-kernels';
 
 export interface FlatIndexOptions {

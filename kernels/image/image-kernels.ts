@@ -4,8 +4,8 @@
  * explicit in every name: HWC (decoder output) and CHW (model input), both row-major.
  */
 import { loadKernelModule, type KernelInstance } from '../runtime/load-kernel-module';
-import { createArena, type WasmArena } from '../runtime/wasm-arena';
-import { arenaBytesFor, checkFinite, checkInteger, checkTypedArray, KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
+import { arenaBytesForByteSizes, createArena, type WasmArena } from '../runtime/wasm-arena';
+import { checkFinite, checkInteger, checkTypedArray, KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
 import type { Normalization } from './image-reference';
 
 export interface ImageKernelExports {
@@ -77,7 +77,7 @@ export function hwcToChw(pixels: Uint8Array, height: number, width: number, chan
   checkNormalization(norm, channels);
   const { scale, bias } = forwardAffine(norm, channels);
   const n = pixels.length;
-  return withArena(arenaBytesFor(n, 4 * scale.length, 4 * bias.length, 4 * n), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(n, 4 * scale.length, 4 * bias.length, 4 * n), (arena, k) => {
     const src = arena.u8(n);
     src.view.set(pixels);
     const s = arena.f32From(scale);
@@ -96,7 +96,7 @@ export function chwToHwc(tensor: Float32Array, height: number, width: number, ch
   const scale = Float32Array.from(norm.std, (s) => 255 * s);
   const bias = Float32Array.from(norm.mean, (m) => 255 * m);
   const n = tensor.length;
-  return withArena(arenaBytesFor(4 * n, 4 * channels, 4 * channels, n), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(4 * n, 4 * channels, 4 * channels, n), (arena, k) => {
     const src = arena.f32From(tensor);
     const s = arena.f32From(scale);
     const b = arena.f32From(bias);
@@ -118,7 +118,7 @@ export function resizeBilinearPlanes(
   checkInteger('outHeight', outHeight, 1, MAX_SIDE);
   checkInteger('outWidth', outWidth, 1, MAX_SIDE);
   const outLength = planes * outHeight * outWidth;
-  return withArena(arenaBytesFor(4 * src.length, 4 * outLength, 12 * (outHeight + outWidth)), (arena, k) => {
+  return withArena(arenaBytesForByteSizes(4 * src.length, 4 * outLength, 12 * (outHeight + outWidth)), (arena, k) => {
     const s = arena.f32From(src);
     const dst = arena.f32(outLength);
     const table = arena.i32(3 * (outHeight + outWidth));
@@ -149,7 +149,7 @@ export function preprocessImage(
     if (out.length !== outLength) throw new KernelArgumentError(`'out' must have channels*outHeight*outWidth = ${outLength} elements, got ${out.length}`);
   }
   // +4 bytes: the SIMD path reads a whole 4-byte word at the last pixel.
-  const bytes = arenaBytesFor(pixels.length + 4, 4 * outLength, 4 * scale.length, 4 * bias.length, 12 * (outHeight + outWidth));
+  const bytes = arenaBytesForByteSizes(pixels.length + 4, 4 * outLength, 4 * scale.length, 4 * bias.length, 12 * (outHeight + outWidth));
   return withArena(bytes, (arena, k) => {
     const src = arena.u8(pixels.length + 4);
     src.view.set(pixels);

@@ -2,8 +2,15 @@
  * Argument checks for kernel bindings. Kernels never throw inside WASM: every binding checks
  * its arguments here, at the TypeScript boundary, and the messages quote the argument.
  */
-export class KernelArgumentError extends RangeError {
-  override readonly name = 'KernelArgumentError';
+import { InvalidRequestError } from '../../lib/errors/hotpath-error';
+
+/**
+ * A kernel was called with an argument it cannot take. Part of the one error family: a bad
+ * argument that reaches a kernel from a request answers 400 with this message, not 500.
+ */
+export class KernelArgumentError extends InvalidRequestError {
+  // Set explicitly: the minified bundles rename classes, and the name is what logs show.
+  override readonly name: string = 'KernelArgumentError';
 }
 
 /** Throws unless `value` is an integer in [min, max]. */
@@ -34,13 +41,6 @@ export function checkTypedArray<T extends ArrayBufferView>(name: string, array: 
 /** Throws unless `length` equals `expected`, naming what the expectation comes from. */
 export function checkLength(name: string, length: number, expected: number, because: string): void {
   if (length !== expected) throw new KernelArgumentError(`'${name}' must have ${expected} elements (${because}), got ${length}`);
-}
-
-/** Bytes an arena needs for buffers of these byte sizes (each rounded up to the 16-byte alignment). */
-export function arenaBytesFor(...byteSizes: number[]): number {
-  let total = 0;
-  for (const bytes of byteSizes) total += Math.ceil(Math.max(bytes, 16) / 16) * 16;
-  return total;
 }
 
 function describe(value: unknown): string {

@@ -245,9 +245,15 @@ export function createArena(instance: KernelInstance, capacityBytes = DEFAULT_CA
   return new WasmArena(instance, capacityBytes);
 }
 
-/** Bytes an arena needs for buffers of these element counts of 4-byte elements (16-byte aligned each). */
-export function arenaBytesFor(...counts: number[]): number {
-  return counts.reduce((total, n) => total + alignUp(Math.max(n * 4, ALIGN), ALIGN), 0);
+/**
+ * Bytes an arena needs to hold buffers of these sizes in bytes (not elements), each rounded
+ * up to the 16-byte alignment every arena buffer gets: pass the total to `createArena` or
+ * `reserve` so no allocation of the call grows memory under a live view.
+ * @example
+ * const arena = createArena(instance, arenaBytesForByteSizes(4 * n * d, 4 * n)); // f32 [n, d] + i32 [n]
+ */
+export function arenaBytesForByteSizes(...byteSizes: number[]): number {
+  return byteSizes.reduce((total, bytes) => total + alignUp(Math.max(bytes, ALIGN), ALIGN), 0);
 }
 
 /** Throws unless `buffer` is live and belongs to `instance` with at least `minLength` elements; returns its pointer. */

@@ -1,5 +1,5 @@
 import { loadKernelModule, instantiateKernelModule } from '../../../kernels/runtime/load-kernel-module';
-import { ArenaError, checkedPointer, createArena } from '../../../kernels/runtime/wasm-arena';
+import { arenaBytesForByteSizes, ArenaError, checkedPointer, createArena } from '../../../kernels/runtime/wasm-arena';
 
 describe('WasmArena', () => {
   const instance = loadKernelModule('distances');
@@ -74,5 +74,32 @@ describe('WasmArena', () => {
     expect(() => mine.f32(-1)).toThrow(/non-negative integer/);
     expect(() => mine.f32(1.5)).toThrow(/non-negative integer/);
     mine.release();
+  });
+});
+
+describe('arenaBytesForByteSizes', () => {
+  // A fresh instance: no regions released by other arenas to reuse.
+  const instance = instantiateKernelModule('distances');
+
+  it('sums byte sizes each rounded up to 16 bytes, an empty buffer taking 16', () => {
+    expect(arenaBytesForByteSizes(1, 16, 17, 0)).toBe(16 + 16 + 32 + 16);
+    expect(arenaBytesForByteSizes()).toBe(0);
+  });
+
+  it('is enough for the buffers it was computed for: they fit without a new region', () => {
+    // Prepare
+    const arena = createArena(instance, arenaBytesForByteSizes(4 * 5, 4 * 3, 1));
+
+    // Act
+    const a = arena.f32(5);
+    const b = arena.i32(3);
+    const c = arena.u8(1);
+    const grownPast = arena.f32(1);
+
+    // Assess: the first three fill the 64-byte region back to back; the fourth lies outside it.
+    expect(b.ptr - a.ptr).toBe(32);
+    expect(c.ptr - b.ptr).toBe(16);
+    expect(grownPast.ptr < a.ptr || grownPast.ptr > a.ptr + 64).toBe(true);
+    arena.release();
   });
 });
