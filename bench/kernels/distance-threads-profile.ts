@@ -5,6 +5,7 @@
 // calls (the workers sleep and must be woken, as for sporadic requests).
 import { DistanceKernels } from '../../kernels/distances/distances-kernels';
 import { instantiateKernelModule } from '../../kernels/runtime/load-kernel-module';
+import { mulberry32 } from '../../kernels/seeded-random/seeded-random';
 
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const pause = (ms: number): void => {
@@ -13,8 +14,8 @@ const pause = (ms: number): void => {
 };
 
 function random(length: number): Float32Array {
-  let s = 12345;
-  return Float32Array.from({ length }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 8);
+  const next = mulberry32(12345);
+  return Float32Array.from({ length }, () => (next() - 0.5) * 8);
 }
 
 function sweep(label: string, rowsList: number[], workOf: (rows: number) => number, call: (kernels: DistanceKernels, rows: number) => void): void {

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../kernels/kmeans/seeded-random';
+import { mulberry32 } from '../../kernels/seeded-random/seeded-random';
 
 /** A generated data set: n rows of d floats drawn around k centers. */
 export interface BenchDataset {
@@ -18,7 +18,7 @@ function gaussian(random: () => number): () => number {
 
 /** Rows around k centers (uniform in [-1.5, 1.5]^d: blobs overlap, so Lloyd runs its 20 iterations), `sizes[i]` rows with spread `spreads[i]` for center i, shuffled. */
 function blobs(name: string, d: number, sizes: readonly number[], spreads: readonly number[], seed: number): BenchDataset {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const normal = gaussian(random);
   const k = sizes.length;
   const n = sizes.reduce((a, b) => a + b, 0);

@@ -12,7 +12,8 @@ import { logMelSpectrogramReference } from '../../kernels/audio/audio-reference'
 import { SilenceDetector } from '../../kernels/audio/silence-detector';
 import { frameFeaturesReference } from '../../kernels/audio/audio-reference';
 import type { SpeechSegment } from '../../kernels/audio/speech-state-machine';
-import { seededRandom, syntheticSpeechLikeAudio } from '../../kernels/audio/synthetic-speech-signal';
+import { syntheticSpeechLikeAudio } from '../../kernels/audio/synthetic-speech-signal';
+import { mulberry32 } from '../../kernels/seeded-random/seeded-random';
 import { preprocessImage } from '../../kernels/image/image-kernels';
 import { IMAGENET_NORMALIZATION, preprocessImageReference } from '../../kernels/image/image-reference';
 
@@ -77,7 +78,7 @@ function silenceCase(): BenchResult[] {
 
 function logMelCase(): BenchResult[] {
   const seconds = 60;
-  const random = seededRandom(7);
+  const random = mulberry32(7);
   const samples = Float32Array.from({ length: seconds * SAMPLE_RATE }, (_, i) => 0.3 * Math.sin(i * 0.05) + (random() - 0.5) * 0.1);
   const oursMs = timeMs(() => logMelSpectrogram(samples), 7);
   const anchorMs = timeMs(() => logMelSpectrogramReference(samples), 3);
@@ -90,7 +91,7 @@ function logMelCase(): BenchResult[] {
 
 function imageCase(): BenchResult[] {
   const [h, w, c] = [1080, 1920, 3];
-  const random = seededRandom(11);
+  const random = mulberry32(11);
   const pixels = Uint8Array.from({ length: h * w * c }, (_, i) => ((i * 31) ^ Math.floor(random() * 64)) & 255);
   // Both write into a reused output tensor, as a serving loop would.
   const out = new Float32Array(c * 640 * 640);

@@ -1,4 +1,5 @@
 import type { HostTensor } from '../../lib/protocol/tensor';
+import { mulberry32 } from '../../kernels/seeded-random/seeded-random';
 
 /** One benchmarked request: a model and the tensors sent to it. */
 export interface ServeCase {
@@ -9,18 +10,11 @@ export interface ServeCase {
   readonly inputs: readonly HostTensor[];
 }
 
-/** Deterministic floats in [0, 1) (xorshift32), so every run sends the same tensors. */
+/** Deterministic floats in [0, 1) (mulberry32), so every run sends the same tensors. */
 export function seededFloats(count: number, seed = 0x9e3779b9): Float32Array {
+  const next = mulberry32(seed);
   const out = new Float32Array(count);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x / 2 ** 32;
-  }
+  for (let i = 0; i < count; i++) out[i] = next();
   return out;
 }
 

@@ -1,14 +1,4 @@
-/** A seeded 32-bit PRNG (mulberry32): uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../seeded-random/seeded-random';
 
 export interface SyntheticSpeechOptions {
   readonly seconds: number;
@@ -27,7 +17,7 @@ export interface SyntheticSpeechOptions {
  */
 export function syntheticSpeechLikeAudio(options: SyntheticSpeechOptions): { samples: Float32Array; bursts: { start: number; end: number }[] } {
   const sampleRate = options.sampleRate ?? 16000;
-  const random = seededRandom(options.seed ?? 1);
+  const random = mulberry32(options.seed ?? 1);
   const n = Math.round(options.seconds * sampleRate);
   const samples = new Float32Array(n);
   const noiseAmp = 10 ** ((options.noiseDbfs ?? -55) / 20) * Math.sqrt(3);

@@ -1,9 +1,10 @@
 import { ASSIGN_SCRATCH_BYTES, paddedCentroidCount } from '../distances/distances-kernels';
-import { checkInteger, KernelArgumentError, rowCount } from '../distances/distance-metrics';
+import { rowCount } from '../distances/distance-metrics';
+import { checkInteger, KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
 import { createKernelThreadPool, type KernelThreadPool } from '../runtime/kernel-thread-pool';
 import { loadKernelModule, type KernelInstance } from '../runtime/load-kernel-module';
 import { createArena, type F32Buffer, type F64Buffer, type I32Buffer, type U8Buffer, type WasmArena } from '../runtime/wasm-arena';
-import { seededRandom } from './seeded-random';
+import { mulberry32 } from '../seeded-random/seeded-random';
 
 /** Exports of kernels/build/kmeans.wasm (see kernels/kmeans/assembly/index.ts). */
 export interface KMeansExports {
@@ -298,7 +299,7 @@ class KMeansSession {
     const { n, d, k } = this;
     const e = this.#instance.exports;
     const b = this.#b;
-    const random = seededRandom(seed);
+    const random = mulberry32(seed);
     const rowPtr = (i: number): number => b.x.ptr + i * d * 4;
     const minDist = b.minDist.view;
     const x = b.x.view;

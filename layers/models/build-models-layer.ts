@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { TensorSignature } from '../../lib/backends/inference-backend';
 import type { ManifestModel, ModelManifest } from '../../lib/models/model-manifest-types';
+import { REPO_ROOT } from '../layer-paths';
 import type { ModelArtifactSpec } from './model-artifact-spec';
 import { readOnnxSignature } from './onnx-signature-reader';
 import { onnxOptimizerVersion, optimizeOnnxGraph } from './onnx-graph-optimizer';
@@ -122,7 +123,8 @@ function fingerprintOf(spec: ModelArtifactSpec): string {
   const optimize = spec.optimize ? { level: spec.optimize, onnxruntimeNode: onnxOptimizerVersion() } : null;
   hash.update(JSON.stringify({ name: spec.name, version: spec.version, file: spec.file, params: spec.fingerprint.params ?? null, ...(optimize ? { optimize } : {}) }));
   for (const file of [...spec.fingerprint.sourceFiles].sort()) {
-    hash.update(`\0${file.slice(file.lastIndexOf('layers'))}\0`);
+    // Relative to the repository, so a clone elsewhere keeps the same fingerprints.
+    hash.update(`\0${relative(REPO_ROOT, file).split(sep).join('/')}\0`);
     hash.update(readFileSync(file));
   }
   return hash.digest('hex');

@@ -10,7 +10,7 @@ import { silenceDetectorArtifact } from './model-builders/silence-detector-artif
 import { fittedKmeansModels } from './model-builders/fitted-kmeans-models';
 
 const BUILDERS_DIR = join(__dirname, 'model-builders');
-const ONNX_WRITER_SOURCES = [join(__dirname, 'onnx-graph-writer.ts'), join(__dirname, 'seeded-random.ts')];
+const ONNX_WRITER_SOURCES = [join(__dirname, 'onnx-graph-writer.ts'), join(REPO_ROOT, 'kernels', 'seeded-random', 'seeded-random.ts')];
 
 const SILERO_VAD_FILE = join(REPO_ROOT, 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx');
 /** sha256 of silero_vad_v5.onnx in @ricky0123/vad-web 0.0.31. */

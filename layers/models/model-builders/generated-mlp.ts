@@ -1,5 +1,5 @@
 import { writeOnnxGraph, type OnnxInitializerSpec, type OnnxNodeSpec } from '../onnx-graph-writer';
-import { createSeededRandom } from '../seeded-random';
+import { sfc32 } from '../../../kernels/seeded-random/seeded-random';
 import type { BuiltArtifact } from '../model-artifact-spec';
 
 export interface GeneratedMlpOptions {
@@ -26,7 +26,7 @@ export function buildGeneratedMlp(options: GeneratedMlpOptions): BuiltArtifact {
   if (widths.length < 2 || widths.some((w) => !Number.isInteger(w) || w < 1)) {
     throw new Error(`buildGeneratedMlp '${options.name}': widths [${widths.join(',')}] must be two or more positive integers`);
   }
-  const random = createSeededRandom(options.seed);
+  const random = sfc32(options.seed);
   const initializers: OnnxInitializerSpec[] = [];
   const nodes: OnnxNodeSpec[] = [];
   let previous = 'input';

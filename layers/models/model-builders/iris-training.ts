@@ -1,4 +1,4 @@
-import { createSeededRandom } from '../seeded-random';
+import { sfc32 } from '../../../kernels/seeded-random/seeded-random';
 
 export interface IrisTrainingOptions {
   readonly seed: number;
@@ -65,7 +65,7 @@ export function trainIrisMlp(
   const x = new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j] = (features[i]![j]! - mean[j]!) / std[j]!;
 
-  const random = createSeededRandom(options.seed);
+  const random = sfc32(options.seed);
   const w1 = heUniform(random, h, d);
   const b1 = new Float64Array(h);
   const w2 = heUniform(random, classes, h);

@@ -7,7 +7,7 @@ import {
   logMelSpectrogramReference, pcm16ToFloat32Reference, preEmphasisReference, resampleReference,
 } from '../../../kernels/audio/audio-reference';
 import { KernelArgumentError } from '../../../kernels/kernel-arguments/kernel-argument-checks';
-import { seededRandom } from '../../../kernels/audio/synthetic-speech-signal';
+import { mulberry32 } from '../../../kernels/seeded-random/seeded-random';
 
 /** Largest |a - b| / (1 + |b|); NaN in the same places counts as equal, NaN in one only as Infinity. */
 function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -29,7 +29,7 @@ const samplesArb = (maxLength: number) =>
   fc.float32Array({ minLength: 0, maxLength, noNaN: true, noDefaultInfinity: true, min: -1, max: 1 });
 
 function noise(n: number, seed: number, amplitude = 1): Float32Array {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   return Float32Array.from({ length: n }, () => (random() * 2 - 1) * amplitude);
 }
 

@@ -1,15 +1,16 @@
-import { DISTANCE_METRICS, KernelArgumentError } from '../../../kernels/distances/distance-metrics';
+import { DISTANCE_METRICS } from '../../../kernels/distances/distance-metrics';
+import { KernelArgumentError } from '../../../kernels/kernel-arguments/kernel-argument-checks';
 import { DistanceKernels, distanceKernels, DEFAULT_THREAD_THRESHOLDS } from '../../../kernels/distances/distances-kernels';
 import { referenceTopK } from '../../../kernels/distances/distances-reference';
 import { FlatNearestNeighborIndex } from '../../../kernels/distances/flat-nearest-neighbor-index';
 import { KernelThreadPool } from '../../../kernels/runtime/kernel-thread-pool';
+import { mulberry32 } from '../../../kernels/seeded-random/seeded-random';
 
 /** Deterministic values with ties (a small set of repeated values), zeros and negatives. */
 function values(length: number, seed: number, levels = 0): Float32Array {
-  let s = seed >>> 0 || 1;
+  const random = mulberry32(seed);
   return Float32Array.from({ length }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const u = s / 2 ** 32;
+    const u = random();
     return levels > 0 ? Math.floor(u * levels) - Math.floor(levels / 2) : (u - 0.5) * 8;
   });
 }

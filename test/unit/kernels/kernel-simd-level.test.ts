@@ -5,7 +5,7 @@ import { referenceDistanceMatrix } from '../../../kernels/distances/distances-re
 import {
   defaultKernelBuildDir, engineSupportsRelaxedSimd, instantiateKernelModule, kernelSimdLevel, KernelModuleError, loadKernelModule, setKernelSimdLevel,
 } from '../../../kernels/runtime/load-kernel-module';
-import { seededRandom } from '../../../kernels/kmeans/seeded-random';
+import { mulberry32 } from '../../../kernels/seeded-random/seeded-random';
 
 // Runs in-process on this engine's level, and again in a child process on the other level
 // (kernel-simd-variants.test.ts), so both builds pass everything here.
@@ -21,7 +21,7 @@ function relaxedMaddCount(file: string): number {
 }
 
 function randomMatrix(rows: number, d: number, seed: number): Float32Array {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   return Float32Array.from({ length: rows * d }, () => random() * 8 - 4);
 }
 

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { fitKMeans, kmeansPlusPlusInit, KMeansError } from '../../../kernels/kmeans/kmeans-kernels';
 import { referenceLloyd } from '../../../kernels/kmeans/kmeans-reference';
-import { seededRandom } from '../../../kernels/kmeans/seeded-random';
+import { mulberry32 } from '../../../kernels/seeded-random/seeded-random';
 
 /** n points around k well-separated centers in d dimensions (deterministic). */
 function blobs(n: number, d: number, k: number, seed: number, spread = 0.3): Float32Array {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const centers = Float32Array.from({ length: k * d }, () => random() * 40 - 20);
   const x = new Float32Array(n * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j] = centers[(i % k) * d + j]! + (random() - 0.5) * spread;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { detectSpeechSegments, detectSpeechSegmentsReference, SilenceDetector } from '../../../kernels/audio/silence-detector';
 import type { SpeechSegment } from '../../../kernels/audio/speech-state-machine';
-import { seededRandom, syntheticSpeechLikeAudio } from '../../../kernels/audio/synthetic-speech-signal';
+import { syntheticSpeechLikeAudio } from '../../../kernels/audio/synthetic-speech-signal';
+import { mulberry32 } from '../../../kernels/seeded-random/seeded-random';
 import { KernelArgumentError } from '../../../kernels/kernel-arguments/kernel-argument-checks';
 
 const speech = syntheticSpeechLikeAudio({ seconds: 30, seed: 11 });
@@ -50,14 +51,14 @@ describe('SilenceDetector', () => {
 
   it('reports no speech in digital silence, in steady noise, or for an input shorter than a frame', () => {
     expect(detectSpeechSegments(new Float32Array(16000))).toEqual([]);
-    const random = seededRandom(5);
+    const random = mulberry32(5);
     expect(detectSpeechSegments(Float32Array.from({ length: 48000 }, () => (random() - 0.5) * 0.02))).toEqual([]);
     expect(detectSpeechSegments(new Float32Array(100).fill(0.5))).toEqual([]);
   });
 
   it('closes a segment still open at the end of the stream in finish()', () => {
     const x = new Float32Array(16000);
-    const random = seededRandom(2);
+    const random = mulberry32(2);
     for (let i = 0; i < x.length; i++) x[i] = (random() - 0.5) * 1e-3 + (i >= 8000 ? 0.3 * Math.sin(i * 0.05) : 0);
     const detector = new SilenceDetector();
     expect(detector.push(x)).toEqual([]);
@@ -79,7 +80,7 @@ describe('SilenceDetector', () => {
   it('splits speech across pauses longer than the hangover and bridges shorter ones', () => {
     const rate = 16000;
     const x = new Float32Array(rate * 3);
-    const random = seededRandom(9);
+    const random = mulberry32(9);
     for (let i = 0; i < x.length; i++) x[i] = (random() - 0.5) * 1e-3;
     const loud = (from: number, to: number) => { for (let i = from; i < to; i++) x[i] = x[i]! + 0.3 * Math.sin(i * 0.07); };
     loud(4000, 12000);
