@@ -3,52 +3,49 @@ import type { MiddlewareObj } from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../../lib/http/api-gateway-adapter';
 import { errorToHttpResponse } from '../../lib/http/http-error-response';
-import { routeOipRequest } from '../../lib/http/oip-router';
+import { serveOipRequest } from '../../lib/http/serve-oip-request';
 import type { ServingRuntime } from '../../lib/serving/serving-runtime';
-import { publishInitMetrics, tracerStageSpans, type Telemetry } from '../../lib/telemetry/powertools-telemetry';
-import { StageTimings } from '../../lib/telemetry/stage-timings';
+import { invocationMetricsSink, publishInitMetrics, tracerStageSpans, type Telemetry } from '../../lib/telemetry/powertools-telemetry';
 
 type ApiEvent = APIGatewayProxyEventV2;
 type ApiResult = APIGatewayProxyStructuredResultV2;
 
 /**
+ * Time kept back from Lambda's remaining time for encoding the answer and returning it:
+ * a request whose inference would end later is abandoned with a 504 while the function can
+ * still say so, instead of being killed by the platform's timeout mid-answer.
+ */
+const ANSWER_RESERVE_MS = 250;
+
+/**
  * The HTTP API handler: a middy chain (Powertools logger context, EMF metrics with the
- * ColdStart metric, X-Ray tracing, the error answer) around the transport-neutral OIP router.
+ * ColdStart metric, X-Ray tracing, the error answer) around the transport-neutral OIP routes.
  * Every stage's duration goes out in `Server-Timing` and as metrics with model and route.
  */
 export function createApiHandler(runtime: ServingRuntime, telemetry: Telemetry) {
-  const { logger, metrics, tracer } = telemetry;
+  const { metrics, tracer } = telemetry;
   let initMetricsPublished = false;
+  const sink = invocationMetricsSink(metrics);
+  const openSpan = tracerStageSpans(tracer);
 
   const serveApiRequest = async function serveApiRequest(event: ApiEvent, context: Context): Promise<ApiResult> {
-    const started = performance.now();
-    // A no-op unless HOTPATH_INIT=lazy, where the instance's first request loads the models.
     await runtime.ensureLoaded();
     if (!initMetricsPublished) {
       initMetricsPublished = true;
       publishInitMetrics(metrics, runtime);
     }
-    const timings = new StageTimings(tracerStageSpans(tracer));
     const request = fromApiGatewayEvent(event, runtime.config.maxBodyBytes);
-    const { response, inference } = await routeOipRequest(runtime, request, timings);
-    if (inference) {
-      metrics.addDimensions({ model: inference.model.manifest.name, route: inference.route });
-      for (const stage of timings.entries) metrics.addMetric(capitalize(stage.name), MetricUnit.Milliseconds, stage.ms);
-      metrics.addMetric('BatchSize', MetricUnit.Count, inference.batchSize);
-      logger.debug('inferred', { model: inference.model.manifest.name, route: inference.route, batchSize: inference.batchSize, requestId: context.awsRequestId });
-    }
-    const total = performance.now() - started;
-    metrics.addMetric('Duration', MetricUnit.Milliseconds, total);
-    response.headers['server-timing'] = [timings.toServerTiming(), `total;dur=${total.toFixed(3)}`].filter(Boolean).join(', ');
+    const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+    const deadline = remaining === undefined ? undefined : performance.now() + Math.max(0, remaining - ANSWER_RESERVE_MS);
+    const response = await serveOipRequest(runtime, request, { deadline, openSpan, metrics: sink });
     return toApiGatewayResult(response);
   };
 
   return middy<ApiEvent, ApiResult>(serveApiRequest)
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(telemetry.logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(oipErrorAnswer(telemetry));
@@ -62,8 +59,4 @@ function oipErrorAnswer({ logger }: Telemetry): MiddlewareObj<ApiEvent, ApiResul
       request.response = toApiGatewayResult(response);
     },
   };
-}
-
-function capitalize(stage: string): string {
-  return stage.charAt(0).toUpperCase() + stage.slice(1);
 }

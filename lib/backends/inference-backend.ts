@@ -22,12 +22,23 @@ export interface ModelLoadRequest {
   readonly outputs: readonly TensorSignature[];
 }
 
+/**
+ * What a run may be bounded by. A backend that can stop work early (a remote call, a queued
+ * batch) honours them itself; the core also enforces both around every run, so a backend that
+ * cannot (a synchronous WASM run) still never answers past the deadline.
+ */
+export interface BackendRunOptions {
+  /** Absolute deadline on the `performance.now()` clock (ms). */
+  readonly deadline?: number;
+  readonly signal?: AbortSignal;
+}
+
 /** One loaded model. `run` takes named inputs and returns the requested outputs (all when `outputNames` is omitted). */
 export interface BackendSession {
   /** Signatures as the backend reads them from the artifact: the registry checks the manifest against these. */
   readonly inputs: readonly TensorSignature[];
   readonly outputs: readonly TensorSignature[];
-  run(inputs: readonly HostTensor[], outputNames?: readonly string[]): Promise<HostTensor[]>;
+  run(inputs: readonly HostTensor[], outputNames?: readonly string[], options?: BackendRunOptions): Promise<HostTensor[]>;
   dispose(): Promise<void>;
 }
 

@@ -20,6 +20,17 @@ export interface ServingConfig {
   /** SIMD level of the kernel builds: `auto` (relaxed SIMD when the engine supports it, as Node 22 does), `simd` or `relaxed-simd`. */
   readonly kernelSimd: KernelSimdSetting;
   readonly maxBodyBytes: number;
+  /** Largest body after Content-Encoding is undone; inflation stops there (413), so a zip bomb costs at most this. */
+  readonly maxDecompressedBytes: number;
+  /** OIP server only: address and port it listens on (`npm start -- --host/--port` override them). */
+  readonly host: string;
+  readonly port: number;
+  /** OIP server only: requests admitted at once (queued or running); past it 503 with Retry-After. */
+  readonly maxInflight: number;
+  /** OIP server only: a request not answered within this many ms gets 504 (Triton's parameters.timeout can only shorten it). */
+  readonly requestTimeoutMs: number;
+  /** OIP server only: on SIGTERM, how long requests in flight may take to finish before the server exits anyway. */
+  readonly drainMs: number;
   readonly apiKey: string | undefined;
   readonly warmup: boolean;
   /** `eager`: load and warm the selected models during INIT; `lazy`: on the first request (which pays for it). */
@@ -60,6 +71,12 @@ export function loadServingConfig(env: Env = process.env, overrides: Partial<Ser
     kernelsDir: overrides.kernelsDir ?? readKernelsDir(env),
     kernelSimd: overrides.kernelSimd ?? readKernelSimd(env),
     maxBodyBytes: overrides.maxBodyBytes ?? readInteger(env, 'HOTPATH_MAX_BODY_BYTES', 1024, 256 * 1024 * 1024, 6 * 1024 * 1024),
+    maxDecompressedBytes: overrides.maxDecompressedBytes ?? readInteger(env, 'HOTPATH_MAX_DECOMPRESSED_BYTES', 1024, 1024 * 1024 * 1024, 32 * 1024 * 1024),
+    host: overrides.host ?? (nonEmpty(env.HOTPATH_HOST) ? env.HOTPATH_HOST.trim() : '127.0.0.1'),
+    port: overrides.port ?? readInteger(env, 'HOTPATH_PORT', 0, 65535, 3000),
+    maxInflight: overrides.maxInflight ?? readInteger(env, 'HOTPATH_MAX_INFLIGHT', 1, 100_000, 256),
+    requestTimeoutMs: overrides.requestTimeoutMs ?? readInteger(env, 'HOTPATH_REQUEST_TIMEOUT_MS', 1, 3_600_000, 30_000),
+    drainMs: overrides.drainMs ?? readInteger(env, 'HOTPATH_DRAIN_MS', 0, 600_000, 10_000),
     apiKey: overrides.apiKey ?? (nonEmpty(env.HOTPATH_API_KEY) ? env.HOTPATH_API_KEY : undefined),
     warmup: overrides.warmup ?? readBoolean(env, 'HOTPATH_WARMUP', true),
     initStrategy: overrides.initStrategy ?? readEnum(env, 'HOTPATH_INIT', ['eager', 'lazy'], 'eager'),

@@ -48,9 +48,12 @@ export class MethodNotAllowedError extends HotpathError {
 
 /** 413: the body is larger than the configured limit; raised before any tensor is allocated. */
 export class PayloadTooLargeError extends HotpathError {
-  constructor(bytes: number, limit: number) {
+  /** `(bytes, limit)` for a body over the limit, or the whole message for other size limits (an inflated body). */
+  constructor(bytesOrMessage: number | string, limit?: number) {
     super(
-      `request body is ${bytes} bytes, over the limit of ${limit} bytes; send larger batches to batch scoring or split the request`,
+      typeof bytesOrMessage === 'string'
+        ? bytesOrMessage
+        : `request body is ${bytesOrMessage} bytes, over the limit of ${limit} bytes; send larger batches to batch scoring or split the request`,
       { status: 413 },
     );
   }

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { PayloadTooLargeError } from '../errors/hotpath-error';
+import { InvalidRequestError, PayloadTooLargeError } from '../errors/hotpath-error';
 import type { HttpRequest, HttpResponse } from './http-types';
 
 const EMPTY = new Uint8Array(0);
@@ -18,7 +18,7 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2, maxBodyBytes:
   const raw = event.body;
   const method = event.requestContext?.http?.method ?? 'GET';
   const path = event.rawPath ?? event.requestContext?.http?.path ?? '/';
-  let body = EMPTY;
+  let body: Uint8Array = EMPTY;
   if (raw !== undefined && raw !== null && raw.length > 0) {
     // base64 of n bytes is 4*ceil(n/3) characters; a UTF-8 string is at most 3 bytes per UTF-16 unit.
     const upperBound = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : raw.length * 3;
@@ -28,11 +28,42 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2, maxBodyBytes:
       const exact = event.isBase64Encoded ? Buffer.byteLength(raw, 'base64') : Buffer.byteLength(raw, 'utf8');
       if (exact > maxBodyBytes) throw new PayloadTooLargeError(exact, maxBodyBytes);
     }
-    if (!event.isBase64Encoded) return textRequest(method, path, headers, raw);
+    if (!event.isBase64Encoded) {
+      if (!mustBeBytes(headers)) return textRequest(method, path, headers, raw);
+      body = textThatCarriedBytes(raw, headers);
+      return { method, path, headers, body };
+    }
     body = Buffer.from(raw, 'base64');
     if (body.byteLength > maxBodyBytes) throw new PayloadTooLargeError(body.byteLength, maxBodyBytes);
   }
   return { method, path, headers, body };
+}
+
+/** Binary tensors (Triton's extension) and compressed bodies are bytes, whatever the transport did with them. */
+function mustBeBytes(headers: Readonly<Record<string, string | undefined>>): boolean {
+  const encoding = headers['content-encoding']?.trim().toLowerCase();
+  return headers['inference-header-content-length'] !== undefined || (encoding !== undefined && encoding !== '' && encoding !== 'identity');
+}
+
+/**
+ * API Gateway HTTP APIs deliver a body as text (isBase64Encoded false) when its Content-Type
+ * is a text type such as application/json, having decoded the bytes as UTF-8: bytes that are
+ * not valid UTF-8 (most float tensors, every gzip stream) were replaced by U+FFFD and cannot
+ * be recovered. Valid UTF-8 survives and is encoded back; anything else gets a 400 that says
+ * what to send instead.
+ */
+function textThatCarriedBytes(text: string, headers: Readonly<Record<string, string | undefined>>): Uint8Array {
+  const bytes = Buffer.from(text, 'utf8');
+  const declared = Number(headers['content-length']);
+  const altered = Number.isFinite(declared) && headers['content-length'] !== undefined ? declared !== bytes.byteLength : text.includes('\uFFFD');
+  if (altered) {
+    const what = headers['inference-header-content-length'] !== undefined ? 'binary tensor data (Inference-Header-Content-Length)' : `a ${headers['content-encoding']}-compressed body`;
+    throw new InvalidRequestError(
+      `the body carries ${what} but arrived as text (Content-Type '${headers['content-type'] ?? ''}'), which API Gateway decodes as UTF-8 and cannot give back intact; `
+      + 'send it with Content-Type: application/octet-stream (or no Content-Type)',
+    );
+  }
+  return bytes;
 }
 
 /** A request whose body arrived as text (already checked against the limit): bytes on first read of `body`. */

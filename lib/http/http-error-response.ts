@@ -1,4 +1,4 @@
-import { HotpathError, MethodNotAllowedError } from '../errors/hotpath-error';
+import { HotpathError, MethodNotAllowedError, ServerBusyError } from '../errors/hotpath-error';
 import type { StructuredLogger } from '../telemetry/structured-logger';
 import { jsonResponse, type HttpResponse } from './http-types';
 
@@ -12,7 +12,9 @@ export type ErrorLogger = Pick<StructuredLogger, 'warn' | 'error'>;
 export function errorToHttpResponse(error: unknown, logger: ErrorLogger, requestId?: string): HttpResponse {
   if (error instanceof HotpathError && error.expose) {
     logger.warn('request refused', { status: error.status, error: error.message });
-    const headers: Record<string, string> = error instanceof MethodNotAllowedError ? { allow: error.allow.join(', ') } : {};
+    const headers: Record<string, string> = error instanceof MethodNotAllowedError
+      ? { allow: error.allow.join(', ') }
+      : error instanceof ServerBusyError ? { 'retry-after': String(error.retryAfterSeconds) } : {};
     return jsonResponse(error.status, { error: error.message }, headers);
   }
   const status = error instanceof HotpathError ? error.status : 500;

@@ -1,15 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
-import { MethodNotAllowedError, NotFoundError, UnauthorizedError, UnsupportedMediaTypeError } from '../errors/hotpath-error';
+import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../errors/hotpath-error';
 import type { RegisteredModel } from '../models/model-registry';
-import { runInference, type InferResult } from '../serving/infer-service';
+import type { InferAnswer } from '../serving/infer';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServingRuntime } from '../serving/serving-runtime';
-import type { StageTimings } from '../telemetry/stage-timings';
 import { jsonResponse, type HttpRequest, type HttpResponse } from './http-types';
+import { answerInferRequest, type OipRequestContext } from './infer-http-exchange';
 
 /** What the router hands back: the answer, plus what was inferred for metrics (infer routes only). */
 export interface RoutedResponse {
   readonly response: HttpResponse;
-  readonly inference?: InferResult;
+  readonly inference?: InferAnswer;
 }
 
 type Route =
@@ -21,7 +21,7 @@ type Route =
  * a Function URL and the tests all call this. Errors are thrown as HotpathErrors; the error
  * middleware turns them into answers.
  */
-export async function routeOipRequest(runtime: ServingRuntime, request: HttpRequest, timings: StageTimings): Promise<RoutedResponse> {
+export async function routeOipRequest(runtime: ServingRuntime, request: HttpRequest, context: OipRequestContext): Promise<RoutedResponse> {
   checkApiKey(runtime.config.apiKey, request.headers['x-api-key']);
   const route = matchRoute(request.path);
   const method = request.method.toUpperCase();
@@ -55,12 +55,8 @@ export async function routeOipRequest(runtime: ServingRuntime, request: HttpRequ
         : { response: jsonResponse(400, { ...body, error: entry.state.reason }) };
     }
     case 'infer': {
-      checkInferContentType(request.headers);
-      const inference = await runInference(runtime.registry, { modelName: route.model, version: route.version, body: request.text ?? request.body, headers: request.headers }, timings);
-      const { encoded } = inference;
-      const headers: Record<string, string> = { 'content-type': encoded.contentType, 'x-hotpath-route': inference.route };
-      if (encoded.inferenceHeaderContentLength !== undefined) headers['inference-header-content-length'] = String(encoded.inferenceHeaderContentLength);
-      return { response: { status: 200, headers, body: encoded.contentType === 'application/json' ? encoded.body.toString('utf8') : encoded.body }, inference };
+      const { response, answer } = await answerInferRequest(runtime, route, request, runtime.config, context);
+      return { response, inference: answer };
     }
   }
 }
@@ -102,13 +98,6 @@ function checkApiKey(expected: string | undefined, given: string | undefined): v
   if (a.byteLength !== b.byteLength || !timingSafeEqual(a, b)) {
     throw new UnauthorizedError(given === undefined ? 'this server requires an API key: send it in the x-api-key header' : 'the x-api-key header does not match this server\'s API key');
   }
-}
-
-function checkInferContentType(headers: HttpRequest['headers']): void {
-  const contentType = headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-  if (contentType === undefined || contentType === '' || contentType === 'application/json') return;
-  if (contentType === 'application/octet-stream' && headers['inference-header-content-length'] !== undefined) return;
-  throw new UnsupportedMediaTypeError(contentType);
 }
 
 function modelIndexEntry(entry: RegisteredModel) {

@@ -6,6 +6,7 @@ import { setKernelBuildDir, setKernelSimdLevel } from '../../kernels/runtime/loa
 import { WasmBackend } from '../backends/wasm-backend';
 import { readModelManifest } from '../models/model-manifest';
 import { loadModelRegistry, type LoadModelsOptions, type ModelRegistry, type ModelRegistryLogger } from '../models/model-registry';
+import { localRouter, type InferenceRouter } from './inference-router';
 
 export const SERVER_NAME = 'hotpath';
 export const SERVER_VERSION = '0.1.0';
@@ -18,6 +19,8 @@ export interface ServingRuntime {
   /** The models; under HOTPATH_INIT=lazy it lists them as not ready until `ensureLoaded` has run. */
   readonly registry: ModelRegistry;
   readonly backends: readonly InferenceBackend[];
+  /** Picks and runs the route of each request (only local routes today). */
+  readonly router: InferenceRouter;
   /** ms from the start of runtime creation to the end of INIT's work (all models loaded and warmed when eager). */
   readonly initMs: number;
   /**
@@ -75,6 +78,7 @@ export async function createServingRuntime(config: ServingConfig, logger: ModelR
       return registry;
     },
     backends,
+    router: localRouter,
     initMs,
     ensureLoaded: function ensureModelsLoaded() {
       loading ??= loadModelRegistry(options).then((loaded) => {

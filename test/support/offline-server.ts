@@ -20,6 +20,8 @@ export interface OfflineServer {
   baseUrl: string;
   /** serverless-offline's Lambda Invoke API endpoint, for `@aws-sdk/client-lambda` (`endpoint`, function `hotpath-dev-api`). */
   lambdaEndpoint: string;
+  /** The launcher's pid (its process group's id). */
+  pid: number;
   /** What the server printed so far (the last 20,000 characters). */
   output(): string;
   /** Stops the server and everything it started (its whole process group). */
@@ -40,10 +42,24 @@ export interface OfflineServer {
 export async function startOfflineServer(options: OfflineServerOptions = {}): Promise<OfflineServer> {
   const port = options.port ?? (await freePort());
   const lambdaPort = await freePort([port]);
+  return startScript('scripts/start-offline.ts', ['--port', String(port), '--lambda-port', String(lambdaPort)], port, lambdaPort, options);
+}
+
+/**
+ * Starts what `npm start` runs, without its build step: the OIP server
+ * (`scripts/start-server.ts`) under tsx, in its own process group, on a free port; resolves
+ * once `GET /v2/health/ready` answers 200. `lambdaEndpoint` is empty (no Lambda emulation).
+ */
+export async function startServerProcess(options: OfflineServerOptions = {}): Promise<OfflineServer> {
+  const port = options.port ?? (await freePort());
+  return startScript('scripts/start-server.ts', ['--port', String(port)], port, undefined, options);
+}
+
+async function startScript(script: string, args: string[], port: number, lambdaPort: number | undefined, options: OfflineServerOptions): Promise<OfflineServer> {
   const env = { ...process.env, ...options.env };
   const child = spawn(
     process.execPath,
-    [resolve(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'scripts/start-offline.ts', '--port', String(port), '--lambda-port', String(lambdaPort)],
+    [resolve(repoRoot, 'node_modules/tsx/dist/cli.mjs'), script, ...args],
     { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -59,7 +75,8 @@ export async function startOfflineServer(options: OfflineServerOptions = {}): Pr
   const baseUrl = `http://127.0.0.1:${port}`;
   const server: OfflineServer = {
     baseUrl,
-    lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`,
+    lambdaEndpoint: lambdaPort === undefined ? '' : `http://127.0.0.1:${lambdaPort}`,
+    pid: child.pid!,
     output: () => output,
     stop: () => stopGroup(child, exited),
   };
@@ -76,7 +93,7 @@ async function waitUntilReady(baseUrl: string, apiKey: string | undefined, child
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`offline server exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+      throw new Error(`server exited (${child.exitCode ?? child.signalCode}) before it was ready`);
     }
     try {
       const response = await fetch(`${baseUrl}/v2/health/ready`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
@@ -87,7 +104,7 @@ async function waitUntilReady(baseUrl: string, apiKey: string | undefined, child
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`offline server at ${baseUrl} was not ready within ${timeoutMs} ms`);
+  throw new Error(`server at ${baseUrl} was not ready within ${timeoutMs} ms`);
 }
 
 async function stopGroup(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
@@ -109,7 +126,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** A port that was free a moment ago, on 127.0.0.1, not in `avoid`. */
-async function freePort(avoid: readonly number[] = []): Promise<number> {
+export async function freePort(avoid: readonly number[] = []): Promise<number> {
   for (;;) {
     const server = createServer();
     server.listen(0, '127.0.0.1');

@@ -1,16 +1,22 @@
 /**
- * The Open Inference Protocol over real HTTP: the server `npm start` runs (serverless-offline
- * + the bundled handler + the built layers), started and stopped by this test.
+ * The Open Inference Protocol over real HTTP, through both doors, each started and stopped by
+ * this test: the OIP server `npm start` runs, and the real Lambda handler under
+ * serverless-offline (`npm run start:lambda`: the bundled handler + the built layers).
  */
 import { encodeInferRequest } from '../../../lib/protocol/infer-request-encoder';
-import { startOfflineServer, type OfflineServer } from '../../support/offline-server';
+import { startOfflineServer, startServerProcess, type OfflineServer, type OfflineServerOptions } from '../../support/offline-server';
 
 const API_KEY = 'test-key';
 const MAX_BODY = 65536;
+
+describe.each<[string, (options: OfflineServerOptions) => Promise<OfflineServer>]>([
+  ['npm start (the OIP server)', startServerProcess],
+  ['npm run start:lambda (the Lambda handler under serverless-offline)', startOfflineServer],
+])('Open Inference Protocol over HTTP: %s', (_door, start) => {
 let server: OfflineServer;
 
 beforeAll(async () => {
-  server = await startOfflineServer({ env: { HOTPATH_API_KEY: API_KEY, HOTPATH_MAX_BODY_BYTES: String(MAX_BODY), HOTPATH_WASM_THREADS: '1' } });
+  server = await start({ env: { HOTPATH_API_KEY: API_KEY, HOTPATH_MAX_BODY_BYTES: String(MAX_BODY), HOTPATH_WASM_THREADS: '1' } });
 }, 180_000);
 afterAll(async () => {
   await server?.stop();
@@ -30,7 +36,6 @@ async function request(method: string, path: string, options: { body?: string | 
 const irisBody = (inputs: unknown) => JSON.stringify({ inputs });
 const irisInput = { name: 'input', shape: [2, 4], datatype: 'FP32', data: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] };
 
-describe('Open Inference Protocol over HTTP (npm start)', () => {
   describe('routes', () => {
     it('answers server metadata, liveness and readiness', async () => {
       expect((await request('GET', '/v2')).json).toEqual({ name: 'hotpath', version: expect.any(String), extensions: expect.arrayContaining(['binary_tensor_data']) });

@@ -1,0 +1,77 @@
+import { constants, deflateSync, gunzipSync, gzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { InvalidRequestError, PayloadTooLargeError, UnsupportedContentEncodingError } from '../errors/hotpath-error';
+
+export type BodyEncoding = 'gzip' | 'deflate';
+
+/**
+ * Inflates a request body sent with `Content-Encoding: gzip | deflate` (Triton's HTTP client
+ * writes deflate in zlib format, as Python's zlib.compress does; a raw deflate stream is
+ * taken too). zlib stops as soon as its output passes `maxInflatedBytes`, so a small body
+ * that inflates to gigabytes (a zip bomb) costs at most the limit, then answers 413.
+ * `identity` or no header returns the body as it is.
+ */
+export function inflateRequestBody(body: Uint8Array, contentEncoding: string | undefined, maxInflatedBytes: number): Uint8Array {
+  const encoding = contentEncoding?.trim().toLowerCase();
+  if (encoding === undefined || encoding === '' || encoding === 'identity') return body;
+  if (encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate') throw new UnsupportedContentEncodingError(encoding);
+  const options = { maxOutputLength: maxInflatedBytes };
+  try {
+    if (encoding === 'deflate') {
+      // zlib's header is 2 bytes whose big-endian value is a multiple of 31 (RFC 1950); anything else is raw deflate.
+      const zlibHeader = body.byteLength >= 2 && (body[0]! & 0x0f) === 8 && ((body[0]! << 8) | body[1]!) % 31 === 0;
+      return zlibHeader ? inflateSync(body, options) : inflateRawSync(body, options);
+    }
+    return gunzipSync(body, options);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new PayloadTooLargeError(`request body inflates (Content-Encoding: ${encoding}) past the limit of ${maxInflatedBytes} bytes; send a smaller request or use batch scoring`);
+    }
+    throw new InvalidRequestError(`request body is not valid ${encoding} data (Content-Encoding: ${encoding}): ${(error as Error).message}`, error);
+  }
+}
+
+/**
+ * Bodies below this are sent as they are even when the caller accepts gzip: measured on this
+ * repo's answers (`npx tsx bench/http/compression-threshold.ts`): under ~1 KB the gzip
+ * framing (18 bytes) and the call (~15-25 µs) cost more than the bytes saved.
+ */
+export const COMPRESS_ABOVE_BYTES = 1024;
+
+/**
+ * The encoding to answer in from `Accept-Encoding` (RFC 9110 §12.5.3: q-values, `*`,
+ * `identity;q=0`): gzip over deflate on a tie, undefined for none.
+ */
+export function chooseResponseEncoding(acceptEncoding: string | undefined): BodyEncoding | undefined {
+  if (acceptEncoding === undefined || acceptEncoding.trim() === '') return undefined;
+  let best: BodyEncoding | undefined;
+  let bestQ = 0;
+  let wildcardQ: number | undefined;
+  const explicit = new Map<string, number>();
+  for (const part of acceptEncoding.split(',')) {
+    const [rawName, ...params] = part.split(';');
+    const name = rawName!.trim().toLowerCase();
+    if (name === '') continue;
+    let q = 1;
+    for (const param of params) {
+      const [key, value] = param.split('=');
+      if (key?.trim().toLowerCase() === 'q') q = Number(value?.trim());
+    }
+    if (!Number.isFinite(q) || q < 0) q = 0;
+    if (name === '*') wildcardQ = q;
+    else explicit.set(name === 'x-gzip' ? 'gzip' : name, q);
+  }
+  for (const candidate of ['gzip', 'deflate'] as const) {
+    const q = explicit.get(candidate) ?? wildcardQ ?? 0;
+    if (q > bestQ) {
+      best = candidate;
+      bestQ = q;
+    }
+  }
+  return best;
+}
+
+/** Compresses an answer body; level 1, because inference answers are mostly float bytes that compress little at any level and the time is on the request's path. */
+export function compressBody(body: Uint8Array, encoding: BodyEncoding): Buffer {
+  const options = { level: constants.Z_BEST_SPEED };
+  return encoding === 'gzip' ? gzipSync(body, options) : deflateSync(body, options);
+}

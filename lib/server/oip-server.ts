@@ -1,0 +1,192 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadServingConfig, type ServingConfig } from '../config/serving-config';
+import { InvalidRequestError, PayloadTooLargeError, ServerBusyError } from '../errors/hotpath-error';
+import { errorToHttpResponse } from '../http/http-error-response';
+import type { HttpRequest, HttpResponse } from '../http/http-types';
+import { serveOipRequest } from '../http/serve-oip-request';
+import { createServingRuntime, type ServingRuntime } from '../serving/serving-runtime';
+import { aggregatingMetricsSink, createTelemetry, type Telemetry } from '../telemetry/powertools-telemetry';
+
+export interface OipServerOptions {
+  /** Overrides on top of the HOTPATH_* environment (ignored when `runtime` is given). */
+  readonly config?: Partial<ServingConfig>;
+  /** An already created runtime (tests, the GPU task); by default one is created from the config. */
+  readonly runtime?: ServingRuntime;
+  readonly telemetry?: Telemetry;
+  /** Default: the config's (HOTPATH_HOST, 127.0.0.1: nothing outside this machine reaches it unless asked). */
+  readonly host?: string;
+  /** Default: the config's (HOTPATH_PORT, 3000); 0 picks a free port. */
+  readonly port?: number;
+}
+
+export interface RunningOipServer {
+  /** `http://<host>:<port>`, no trailing slash. */
+  readonly url: string;
+  readonly port: number;
+  readonly runtime: ServingRuntime;
+  readonly server: Server;
+  /** Requests admitted and not yet answered. */
+  inflight(): number;
+  /**
+   * Stops accepting, lets the requests in flight finish within `drainMs` (HOTPATH_DRAIN_MS by
+   * default), closes every connection and releases the models. Resolves `true` when all
+   * requests finished in time, `false` when some were cut off at the bound.
+   */
+  close(drainMs?: number): Promise<boolean>;
+}
+
+/**
+ * Node's http server, not a framework: the request path is ours end to end (body limit,
+ * admission, routing in routeOipRequest), and on this workload node:http answered as fast as
+ * fastify and hono did (BENCHMARKS.md, Server: framework choice, `npm run bench:server`).
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
+ * The Open Inference Protocol server for everything that is not Lambda: `npm start`, the GPU
+ * container task, streaming. The same routes, codecs, errors, config and telemetry as the
+ * Lambda handler (both call serveOipRequest), but one long-lived process: concurrent requests
+ * share one model set and its sessions, admission is bounded (503 with Retry-After past
+ * HOTPATH_MAX_INFLIGHT), and bodies are refused at HOTPATH_MAX_BODY_BYTES before they are read.
+ *
+ * @example
+ * const server = await startOipServer({ port: 0 });
+ * await fetch(`${server.url}/v2/health/ready`);
+ * await server.close();
+ */
+export async function startOipServer(options: OipServerOptions = {}): Promise<RunningOipServer> {
+  const telemetry = options.telemetry ?? createTelemetry();
+  const runtime = options.runtime ?? (await createServingRuntime(loadServingConfig(process.env, options.config ?? {}), telemetry.logger));
+  const { config } = runtime;
+  const metrics = aggregatingMetricsSink('hotpath', 'hotpath');
+  let inflight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+
+  const handle = async function handleOipHttpRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    if (draining) {
+      res.setHeader('connection', 'close');
+      send(res, errorToHttpResponse(new ServerBusyError('the server is shutting down; retry on another instance', 1), telemetry.logger));
+      return;
+    }
+    if (inflight >= config.maxInflight) {
+      const busy = new ServerBusyError(`server busy: ${inflight} requests in flight, the limit is ${config.maxInflight} (HOTPATH_MAX_INFLIGHT); retry after 1 s`, 1);
+      send(res, errorToHttpResponse(busy, telemetry.logger));
+      return;
+    }
+    inflight++;
+    try {
+      const body = await readBody(req, res, config.maxBodyBytes);
+      const request: HttpRequest = { method: req.method ?? 'GET', path: pathOf(req.url), headers: flatHeaders(req), body };
+      const response = await serveOipRequest(runtime, request, {
+        deadline: performance.now() + config.requestTimeoutMs,
+        signal: controller.signal,
+        metrics,
+      });
+      send(res, response);
+    } catch (error) {
+      // A caller that went away mid-body or mid-inference gets no answer, and it is not the server's error.
+      if (res.destroyed || controller.signal.aborted) telemetry.logger.info('request abandoned: the client closed the connection');
+      else send(res, errorToHttpResponse(error, telemetry.logger));
+    } finally {
+      inflight--;
+      if (draining && inflight === 0) drained?.();
+    }
+  };
+
+  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => void handle(req, res));
+  // Node's default of 5 s would close idle keep-alive connections a load balancer still holds.
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  const host = options.host ?? config.host;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? config.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let closing: Promise<boolean> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    runtime,
+    server,
+    inflight: () => inflight,
+    close(drainMs = config.drainMs) {
+      closing ??= (async function drainAndClose() {
+        draining = true;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        let finished = inflight === 0;
+        if (!finished) {
+          finished = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), drainMs);
+            drained = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+          });
+        }
+        server.closeAllConnections();
+        await stopped;
+        metrics.close();
+        await runtime.registry.dispose();
+        return finished;
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Reads the body into one buffer, refusing it (413) as soon as it is known to be over the
+ * limit: from Content-Length before a byte is read, or while a chunked body streams in.
+ */
+async function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Uint8Array> {
+  const declaredRaw = req.headers['content-length'];
+  const declared = declaredRaw === undefined ? undefined : Number(declaredRaw);
+  if (declared !== undefined && declared > limit) {
+    // The rest of the body is never read: close the connection after the answer.
+    res.setHeader('connection', 'close');
+    throw new PayloadTooLargeError(declared, limit);
+  }
+  if (declared === 0) return new Uint8Array(0);
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    received += chunk.byteLength;
+    if (received > limit) {
+      res.setHeader('connection', 'close');
+      throw new PayloadTooLargeError(`request body is over the limit of ${limit} bytes; send larger batches to batch scoring or split the request`);
+    }
+    chunks.push(chunk);
+  }
+  if (declared !== undefined && received !== declared) throw new InvalidRequestError(`request body has ${received} bytes, Content-Length says ${declared}`);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  return headers;
+}
+
+function send(res: ServerResponse, response: HttpResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
+  res.writeHead(response.status, { ...response.headers, 'content-length': String(body.byteLength) });
+  res.end(body);
+}
