@@ -5,7 +5,8 @@ import { NativeBackend } from '../backends/native-backend';
 import { setKernelBuildDir, setKernelSimdLevel } from '../../kernels/runtime/load-kernel-module';
 import { WasmBackend } from '../backends/wasm-backend';
 import { readModelManifest } from '../models/model-manifest';
-import { loadModelRegistry, type LoadModelsOptions, type ModelRegistry, type ModelRegistryLogger } from '../models/model-registry';
+import { loadModelRegistry, type LoadModelsOptions, type ModelRegistryLogger } from '../models/model-loader';
+import type { ModelRegistry } from '../models/model-registry';
 import { localRouter, type InferenceRouter } from './inference-router';
 
 export const SERVER_NAME = 'hotpath';

@@ -1,246 +1,62 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { WasmBackend } from '../../../lib/backends/wasm-backend';
+import type { BackendSession, InferenceBackend } from '../../../lib/backends/inference-backend';
 import { ModelNotReadyError, NotFoundError } from '../../../lib/errors/hotpath-error';
-import { readModelManifest } from '../../../lib/models/model-manifest';
-import type { ManifestModel, ModelManifest } from '../../../lib/models/model-manifest-types';
-import { loadModelRegistry, type ModelRegistry, type ModelRegistryLogger } from '../../../lib/models/model-registry';
+import type { ManifestModel } from '../../../lib/models/model-manifest-types';
+import { ModelRegistry, type ModelState, type RegisteredModel } from '../../../lib/models/model-registry';
 
-const BUILT_MODELS = resolve('layers/models/build/models');
+const NOT_LOADED = { loadMs: 0, warmupMs: 0, readMs: 0, verifyMs: 0, sessionMs: 0 } as const;
 
-interface LogRecord {
-  readonly level: 'info' | 'error';
-  readonly message: string;
-  readonly extra: Record<string, unknown>[];
+/** A session that records whether it was disposed; lookups never run it. */
+function fakeSession(): BackendSession & { disposed: boolean } {
+  return {
+    inputs: [], outputs: [], disposed: false,
+    async run() {
+      throw new Error('lookups do not run sessions');
+    },
+    async dispose() {
+      this.disposed = true;
+    },
+  };
 }
 
-/** A logger that keeps what it was told, so tests can read the refusal reasons. */
-class RecordingLogger implements ModelRegistryLogger {
-  readonly records: LogRecord[] = [];
-  info(message: string, ...extra: Record<string, unknown>[]): void {
-    this.records.push({ level: 'info', message, extra });
-  }
-  error(message: string, ...extra: Record<string, unknown>[]): void {
-    this.records.push({ level: 'error', message, extra });
-  }
-  messages(level: 'info' | 'error'): string[] {
-    return this.records.filter((r) => r.level === level).map((r) => r.message);
-  }
-}
+const backend = { route: 'local-test' } as unknown as InferenceBackend;
 
-function builtManifest(): ModelManifest {
-  const path = join(BUILT_MODELS, 'manifest.json');
-  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build:layers\` first`);
-  return JSON.parse(readFileSync(path, 'utf8')) as ModelManifest;
+function entry(name: string, version: string, state: 'ready' | string, selected = true): RegisteredModel {
+  const manifest = { name, version, platform: 'onnx_onnxv1', file: `${name}/${version}/model.onnx`, sha256: '0'.repeat(64), bytes: 1, inputs: [], outputs: [] } as unknown as ManifestModel;
+  const modelState: ModelState = state === 'ready' ? { ready: true, session: fakeSession(), backend } : { ready: false, reason: state };
+  return { manifest, selected, state: modelState, ...NOT_LOADED };
 }
-
-function irisWith(base: ManifestModel, name: string, version: string, overrides: Partial<ManifestModel> = {}): ManifestModel {
-  return { ...base, name, version, file: `${name}/${version}/model.onnx`, ...overrides };
-}
-
-/** Copies (or links, for large files) a built model file to `file` under `dir`. */
-function placeModel(dir: string, source: ManifestModel, file: string, link = false): void {
-  const target = join(dir, file);
-  mkdirSync(dirname(target), { recursive: true });
-  if (link) symlinkSync(join(BUILT_MODELS, source.file), target);
-  else copyFileSync(join(BUILT_MODELS, source.file), target);
-}
-
-const SETOSA = new Float32Array([5.1, 3.5, 1.4, 0.2]);
-const VIRGINICA = new Float32Array([6.7, 3.0, 5.2, 2.3]);
 
 describe('model-registry', () => {
-  const built = builtManifest();
-  const iris = built.models.find((m) => m.name === 'iris-classifier')!;
-  const vad = built.models.find((m) => m.name === 'silero-vad')!;
-  const backend = new WasmBackend({ ortWebDir: undefined, numThreads: 1 });
-  const backendFor = (platform: string) => (backend.platforms.includes(platform as 'onnx_onnxv1') ? backend : undefined);
+  const registry = new ModelRegistry([
+    entry('iris-classifier', '1', 'ready'),
+    entry('iris-classifier', '2', 'ready'),
+    entry('iris-classifier', '10', "model 'iris-classifier@10': sha256 of the file is a, manifest says b"),
+    entry('iris-bad-shape', '1', "model 'iris-bad-shape@1': input 'input' has shape [-1,4] in the file, manifest says [-1,5]"),
+    entry('iris-unselected', '1', 'not loaded on this instance (see HOTPATH_MODELS)', false),
+  ]);
 
-  let dir: string;
-  let registry: ModelRegistry;
-  const logger = new RecordingLogger();
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hotpath-registry-'));
-    const models: ManifestModel[] = [
-      irisWith(iris, 'iris-classifier', '1'),
-      irisWith(iris, 'iris-classifier', '2'),
-      irisWith(iris, 'iris-classifier', '10', { sha256: '0'.repeat(64) }),
-      irisWith(iris, 'iris-bad-sha', '1', { sha256: 'f'.repeat(64) }),
-      irisWith(iris, 'iris-bad-shape', '1', { inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 5] }] }),
-      irisWith(iris, 'iris-bad-datatype', '1', { inputs: [{ name: 'input', datatype: 'FP64', shape: [-1, 4] }] }),
-      irisWith(iris, 'iris-bad-output', '1', { outputs: [{ name: 'label', datatype: 'INT32', shape: [-1] }] }),
-      irisWith(iris, 'iris-bad-input-name', '1', { inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 4] }] }),
-      irisWith(iris, 'iris-bad-bytes', '1', { bytes: iris.bytes + 1 }),
-      irisWith(iris, 'iris-no-backend', '1', { platform: 'tensorflow_savedmodel' }),
-      irisWith(iris, 'iris-missing-file', '1'),
-      irisWith(iris, 'iris-bad-warmup', '1', { warmupShapes: { input: [1, 5] } }),
-      irisWith(iris, 'iris-narrowed', '1', { inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 4] }] }),
-      { ...vad },
-      irisWith(iris, 'iris-unselected', '1'),
-    ];
-    for (const model of models) {
-      if (model.name === 'iris-missing-file') continue;
-      placeModel(dir, model.name === 'silero-vad' ? vad : iris, model.file, model.name === 'silero-vad');
-    }
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ schemaVersion: 1, models }));
-    const manifest = await readModelManifest(dir);
-    const selection = models.map((m) => m.name).filter((name) => name !== 'iris-unselected');
-    registry = await loadModelRegistry({ modelsDir: dir, manifest, selection: [...new Set(selection), 'ghost'], backendFor, warmup: true, logger });
-  });
-
-  afterAll(async () => {
-    await registry?.dispose();
-    await backend.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  function reasonOf(name: string, version = '1'): string {
-    const state = registry.find(name, version).state;
-    if (state.ready) throw new Error(`${name}@${version} is ready`);
-    return state.reason;
-  }
-
-  describe('loading with the real wasm backend', () => {
-    it('makes the good models ready and runs them when the others are refused', async () => {
-      // Prepare
-      const entry = registry.findReady('iris-classifier', '1');
-
-      // Act
-      const outputs = await entry.state.session.run([{ name: 'input', datatype: 'FP32', shape: [2, 4], data: Float32Array.from([...SETOSA, ...VIRGINICA]) }]);
-
-      // Assess
-      const label = outputs.find((o) => o.name === 'label')!;
-      expect(Array.from(label.data as BigInt64Array)).toEqual([0n, 2n]);
-      expect(registry.findReady('silero-vad').state.ready).toBe(true);
-      expect(registry.findReady('iris-narrowed').state.ready).toBe(true);
-      expect(logger.messages('info')).toEqual(expect.arrayContaining([
-        "model 'iris-classifier@1' ready", "model 'iris-classifier@2' ready", "model 'silero-vad@1' ready",
-      ]));
-    });
-
-    it('refuses a model whose sha256 is wrong, naming both hashes', () => {
-      // Act
-      const reason = reasonOf('iris-bad-sha');
-
-      // Assess
-      expect(reason).toBe(`model 'iris-bad-sha@1': sha256 of the file is ${iris.sha256}, manifest says ${'f'.repeat(64)}`);
-    });
-
-    it('refuses a model whose declared shape contradicts the file', () => {
-      // Act
-      const reason = reasonOf('iris-bad-shape');
-
-      // Assess
-      expect(reason).toBe("model 'iris-bad-shape@1': input 'input' has shape [-1,4] in the file, manifest says [-1,5]");
-    });
-
-    it('refuses a model whose declared input or output datatype is wrong', () => {
-      // Act
-      const input = reasonOf('iris-bad-datatype');
-      const output = reasonOf('iris-bad-output');
-
-      // Assess
-      expect(input).toBe("model 'iris-bad-datatype@1': input 'input' is FP32 in the file, manifest says FP64");
-      expect(output).toBe("model 'iris-bad-output@1': output 'label' is INT64 in the file, manifest says INT32");
-    });
-
-    it('refuses a model whose input names differ from the file', () => {
-      // Act
-      const reason = reasonOf('iris-bad-input-name');
-
-      // Assess
-      expect(reason).toBe("model 'iris-bad-input-name@1': manifest declares input 'features', the file has input");
-    });
-
-    it('refuses a model whose size is wrong, whose file is missing or whose platform no backend serves', () => {
-      // Act
-      const reasons = [reasonOf('iris-bad-bytes'), reasonOf('iris-missing-file'), reasonOf('iris-no-backend')];
-
-      // Assess
-      expect(reasons).toEqual([
-        `model 'iris-bad-bytes@1': file has ${iris.bytes} bytes, manifest says ${iris.bytes + 1}`,
-        `model 'iris-missing-file@1': file '${join(dir, 'iris-missing-file/1/model.onnx')}' cannot be read`,
-        "model 'iris-no-backend@1': no backend serves platform 'tensorflow_savedmodel'",
-      ]);
-    });
-
-    it('refuses a model whose warm-up run fails, with the runtime\'s reason', () => {
-      // Act
-      const reason = reasonOf('iris-bad-warmup');
-      const logged = logger.messages('error').find((m) => m.startsWith("model 'iris-bad-warmup@1' refused: "));
-
-      // Assess
-      expect(reason).toContain('Got invalid dimensions for input: input');
-      expect(logged).toBe(`model 'iris-bad-warmup@1' refused: ${reason}`);
-    });
-
-    it('logs each refusal as an error with the reason and the model', () => {
-      // Prepare
-      const refused = registry.entries.filter((e) => e.selected && !e.state.ready);
-
-      // Act
-      const errors = logger.records.filter((r) => r.level === 'error' && r.message.includes('refused'));
-
-      // Assess
-      expect(errors.map((r) => r.message)).toEqual(
-        refused.map((e) => `model '${e.manifest.name}@${e.manifest.version}' refused: ${(e.state as { reason: string }).reason}`),
-      );
-      expect(errors.map((r) => r.extra[0]!.model)).toEqual(refused.map((e) => e.manifest.name));
-      expect(refused.map((e) => `${e.manifest.name}@${e.manifest.version}`).sort()).toEqual([
-        'iris-bad-bytes@1', 'iris-bad-datatype@1', 'iris-bad-input-name@1', 'iris-bad-output@1', 'iris-bad-sha@1',
-        'iris-bad-shape@1', 'iris-bad-warmup@1', 'iris-classifier@10', 'iris-missing-file@1', 'iris-no-backend@1',
-      ]);
-    });
-
-    it('logs a selected name the manifest does not have', () => {
-      // Act
-      const errors = logger.messages('error');
-
-      // Assess
-      expect(errors).toContain("HOTPATH_MODELS names model 'ghost', which the manifest does not have");
-    });
-
-    it('lists an unselected model as not loaded without counting it against readiness', () => {
-      // Prepare
-      const everySelectedReady = registry.entries.filter((e) => e.selected).every((e) => e.state.ready);
-
-      // Act
-      const entry = registry.find('iris-unselected');
-
-      // Assess
-      expect(entry.selected).toBe(false);
-      expect(entry.state).toEqual({ ready: false, reason: 'not loaded on this instance (see HOTPATH_MODELS)' });
-      expect(registry.allSelectedReady()).toBe(everySelectedReady);
-      expect(registry.allSelectedReady()).toBe(false);
-    });
-  });
-
-  describe('versions', () => {
+  describe('find', () => {
     it('picks the newest ready version when no version is asked for', () => {
       // Act
-      const entry = registry.find('iris-classifier');
+      const found = registry.find('iris-classifier');
 
       // Assess
-      expect(entry.manifest.version).toBe('2');
-      expect(entry.state.ready).toBe(true);
+      expect(found.manifest.version).toBe('2');
+      expect(found.state.ready).toBe(true);
     });
 
-    it('orders versions numerically, newest first', () => {
+    it('picks the newest version when none is ready', () => {
       // Act
-      const versions = registry.versionsOf('iris-classifier');
+      const found = registry.find('iris-bad-shape');
 
       // Assess
-      expect(versions).toEqual(['10', '2', '1']);
+      expect(found.manifest.version).toBe('1');
+      expect(found.state.ready).toBe(false);
     });
 
-    it('gives the asked-for version when it exists', () => {
-      // Act
-      const entry = registry.find('iris-classifier', '1');
-
-      // Assess
-      expect(entry.manifest.version).toBe('1');
+    it('gives the asked-for version when it exists, ready or not', () => {
+      expect(registry.find('iris-classifier', '1').manifest.version).toBe('1');
+      expect(registry.find('iris-classifier', '10').state.ready).toBe(false);
     });
 
     it('answers 404 listing the versions when the asked-for version does not exist', () => {
@@ -260,6 +76,17 @@ describe('model-registry', () => {
       expect(run).toThrow(NotFoundError);
       expect(run).toThrow("model 'ghost' is not served here; GET /v2/models lists the models");
     });
+  });
+
+  describe('findReady', () => {
+    it('gives a ready entry with its session', () => {
+      // Act
+      const found = registry.findReady('iris-classifier', '1');
+
+      // Assess
+      expect(found.state.session.inputs).toEqual([]);
+      expect(found.state.backend.route).toBe('local-test');
+    });
 
     it('answers 503 with the reason when the asked-for version is not ready', () => {
       // Act
@@ -267,7 +94,7 @@ describe('model-registry', () => {
 
       // Assess
       expect(run).toThrow(ModelNotReadyError);
-      expect(run).toThrow(`model 'iris-classifier' version '10' is not ready: model 'iris-classifier@10': sha256 of the file is ${iris.sha256}`);
+      expect(run).toThrow("model 'iris-classifier' version '10' is not ready: model 'iris-classifier@10': sha256 of the file is a, manifest says b");
     });
 
     it('answers 503 with the reason when no version of the model is ready', () => {
@@ -288,24 +115,36 @@ describe('model-registry', () => {
     });
   });
 
-  describe('selection', () => {
-    it('loads only the serveByDefault models when the selection is default', async () => {
+  describe('versionsOf', () => {
+    it('orders versions numerically, newest first, and gives none for an unknown model', () => {
+      expect(registry.versionsOf('iris-classifier')).toEqual(['10', '2', '1']);
+      expect(registry.versionsOf('ghost')).toEqual([]);
+    });
+  });
+
+  describe('allSelectedReady', () => {
+    it('is false while a selected model is not ready, and ignores unselected ones', () => {
       // Prepare
-      const models = [irisWith(iris, 'a', '1', { serveByDefault: true }), irisWith(iris, 'b', '1', { serveByDefault: false })];
-      for (const model of models) placeModel(dir, iris, model.file);
-      const local = new RecordingLogger();
+      const onlyReadyAndUnselected = new ModelRegistry([entry('a', '1', 'ready'), entry('b', '1', 'not loaded on this instance (see HOTPATH_MODELS)', false)]);
+
+      // Act / Assess
+      expect(registry.allSelectedReady()).toBe(false);
+      expect(onlyReadyAndUnselected.allSelectedReady()).toBe(true);
+    });
+  });
+
+  describe('dispose', () => {
+    it('disposes the session of every ready entry', async () => {
+      // Prepare
+      const entries = [entry('a', '1', 'ready'), entry('a', '2', 'refused'), entry('b', '1', 'ready')];
+      const local = new ModelRegistry(entries);
 
       // Act
-      const selected = await loadModelRegistry({ modelsDir: dir, manifest: { schemaVersion: 1, models }, selection: 'default', backendFor, warmup: false, logger: local });
+      await local.dispose();
 
       // Assess
-      try {
-        expect(selected.entries.map((e) => [e.manifest.name, e.selected, e.state.ready])).toEqual([['a', true, true], ['b', false, false]]);
-        expect(selected.entries[0]!.warmupMs).toBe(0);
-        expect(selected.allSelectedReady()).toBe(true);
-      } finally {
-        await selected.dispose();
-      }
+      const disposed = entries.map((e) => (e.state.ready ? (e.state.session as ReturnType<typeof fakeSession>).disposed : null));
+      expect(disposed).toEqual([true, null, true]);
     });
   });
 });
