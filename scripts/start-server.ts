@@ -17,9 +17,8 @@
  * npm start -- --port 3100 --api-key s3cret
  */
 import { parseArgs } from 'node:util';
-import { loadServingConfig, type ServingConfig } from '../lib/config/serving-config';
+import type { ServingConfig } from '../lib/config/serving-config';
 import { startOipServer } from '../lib/server/oip-server';
-import { createServingRuntime } from '../lib/serving/serving-runtime';
 import { createTelemetry } from '../lib/telemetry/powertools-telemetry';
 
 function flagOverrides(argv: readonly string[]): Partial<ServingConfig> {
@@ -40,10 +39,10 @@ function flagOverrides(argv: readonly string[]): Partial<ServingConfig> {
 }
 
 async function main(): Promise<void> {
-  const config = loadServingConfig(process.env, flagOverrides(process.argv.slice(2)));
   const telemetry = createTelemetry();
-  const runtime = await createServingRuntime(config, telemetry.logger);
-  const server = await startOipServer({ runtime, telemetry });
+  const server = await startOipServer({ config: flagOverrides(process.argv.slice(2)), telemetry });
+  const { runtime } = server;
+  const { config } = runtime;
   const ready = runtime.registry.entries.filter((e) => e.selected && e.state.ready).map((e) => e.manifest.name);
   telemetry.logger.info('server ready', { url: server.url, initMs: Math.round(runtime.initMs), models: ready });
   const header = config.apiKey ? ` -H 'x-api-key: ${config.apiKey}'` : '';

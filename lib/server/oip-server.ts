@@ -11,7 +11,7 @@ import { aggregatingMetricsSink, createTelemetry, type Telemetry } from '../tele
 export interface OipServerOptions {
   /** Overrides on top of the HOTPATH_* environment (ignored when `runtime` is given). */
   readonly config?: Partial<ServingConfig>;
-  /** An already created runtime (tests, the GPU task); by default one is created from the config. */
+  /** An already created runtime (tests, the GPU task), left to its owner at close; by default one is created from the config and released at close. */
   readonly runtime?: ServingRuntime;
   readonly telemetry?: Telemetry;
   /** Default: the config's (HOTPATH_HOST, 127.0.0.1: nothing outside this machine reaches it unless asked). */
@@ -30,7 +30,7 @@ export interface RunningOipServer {
   inflight(): number;
   /**
    * Stops accepting, lets the requests in flight finish within `drainMs` (HOTPATH_DRAIN_MS by
-   * default), closes every connection and releases the models. Resolves `true` when all
+   * default), closes every connection and releases the models (when the server created them). Resolves `true` when all
    * requests finished in time, `false` when some were cut off at the bound.
    */
   close(drainMs?: number): Promise<boolean>;
@@ -57,6 +57,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
  */
 export async function startOipServer(options: OipServerOptions = {}): Promise<RunningOipServer> {
   const telemetry = options.telemetry ?? createTelemetry();
+  const ownsRuntime = options.runtime === undefined;
   const runtime = options.runtime ?? (await createServingRuntime(loadServingConfig(process.env, options.config ?? {}), telemetry.logger));
   const { config } = runtime;
   const metrics = aggregatingMetricsSink('hotpath', 'hotpath');
@@ -137,7 +138,7 @@ export async function startOipServer(options: OipServerOptions = {}): Promise<Ru
         server.closeAllConnections();
         await stopped;
         metrics.close();
-        await runtime.registry.dispose();
+        if (ownsRuntime) await runtime.registry.dispose();
         return finished;
       })();
       return closing;

@@ -176,6 +176,59 @@ describe('api-gateway-adapter', () => {
     });
   });
 
+  describe('fromApiGatewayEvent with bytes that arrived as text', () => {
+    const header = '{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":16}}]}';
+    const binaryBody = (floats: number[]) => Buffer.concat([Buffer.from(header), Buffer.from(Float32Array.from(floats).buffer)]);
+
+    it('gives the bytes back when the binary part survived the UTF-8 decoding (valid UTF-8)', () => {
+      // Prepare: all four floats' bytes are ASCII, so the text is exact.
+      const bytes = Buffer.concat([Buffer.from(header), Buffer.from('    !!!!####$$$$')]);
+      const event = withBody(bytes.toString('utf8'), false, {
+        'content-type': 'application/json', 'content-length': String(bytes.byteLength), 'inference-header-content-length': String(header.length),
+      });
+
+      // Act
+      const request = fromApiGatewayEvent(event, 65_536);
+
+      // Assess
+      expect(Buffer.from(request.body)).toEqual(bytes);
+      expect(request.text).toBeUndefined();
+      expect(decodeInferRequest(request.body, request.headers).inputs[0]!.shape).toEqual([1, 4]);
+    });
+
+    it('answers 400 saying to send application/octet-stream when API Gateway altered binary data delivered as text', () => {
+      // Prepare: 5.1 as FP32 has bytes 0x33 0x33 0xa3 0x40; 0xa3 alone is not UTF-8 and becomes U+FFFD.
+      const bytes = binaryBody([5.1, 3.5, 1.4, 0.2]);
+      const event = withBody(bytes.toString('utf8'), false, {
+        'content-type': 'application/json', 'content-length': String(bytes.byteLength), 'inference-header-content-length': String(header.length),
+      });
+
+      // Act + Assess
+      expect(() => fromApiGatewayEvent(event, 65_536)).toThrow(/arrived as text.*send it with Content-Type: application\/octet-stream/);
+    });
+
+    it('answers 400 for a gzip body delivered as text, also without a Content-Length to compare', () => {
+      // Prepare
+      const gz = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]);
+      const event = withBody(gz.toString('utf8'), false, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+
+      // Act + Assess
+      expect(() => fromApiGatewayEvent(event, 65_536)).toThrow(/a gzip-compressed body but arrived as text/);
+    });
+
+    it('decodes a base64 binary body with no Content-Type as bytes', () => {
+      // Prepare
+      const bytes = binaryBody([5.1, 3.5, 1.4, 0.2]);
+      const event = withBody(bytes.toString('base64'), true, { 'inference-header-content-length': String(header.length) });
+
+      // Act
+      const request = fromApiGatewayEvent(event, 65_536);
+
+      // Assess
+      expect(Buffer.from(request.body)).toEqual(bytes);
+    });
+  });
+
   describe('toApiGatewayResult', () => {
     it('passes a text body through when the response body is a string', () => {
       // Act
