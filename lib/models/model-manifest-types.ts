@@ -37,6 +37,11 @@ export interface ManifestModel {
   /** Inputs whose values must be finite (NaN/Infinity refused with the element's index). Default: every float input. */
   readonly finiteInputs?: readonly string[];
   /**
+   * What the model needs of its inputs beyond their declared shapes, keyed by input name;
+   * checked before the runtime sees the request (see InputConstraint).
+   */
+  readonly constraints?: Readonly<Record<string, InputConstraint>>;
+  /**
    * Constant fill per input for the INIT warm-up run (default 0); variable dims warm up as 1
    * for the first dim and 32 elsewhere. E.g. Silero VAD needs `sr` = 16000.
    */
@@ -47,6 +52,48 @@ export interface ManifestModel {
   readonly routing?: { readonly preferRemoteAboveBatch?: number };
   /** Free-form facts the build measured (training accuracy, parameter count, ...). */
   readonly metrics?: Readonly<Record<string, number | string>>;
+}
+
+/**
+ * A rule about one input that its shape cannot state, e.g. Silero VAD's `sr` (8000 or 16000),
+ * its window length per rate, or text-detector's sides (multiples of 32). A request that
+ * breaks one is refused with a 400 naming the input, the rule and what was sent.
+ *
+ * @example
+ * // Silero VAD: sr is 8000 or 16000 Hz, and the window length follows the rate.
+ * constraints: {
+ *   sr: { oneOf: [8000, 16000], unit: 'Hz' },
+ *   input: { dims: [{ axis: 1, label: 'samples', byValueOf: { input: 'sr', sizes: { 16000: 576, 8000: 288 } } }] },
+ * }
+ */
+export interface InputConstraint {
+  /** Every element must be one of these values (numbers; 64-bit integer inputs are compared exactly). */
+  readonly oneOf?: readonly number[];
+  /** Unit named after the allowed values in messages, e.g. `Hz`. */
+  readonly unit?: string;
+  /** Rules on single dims of this input. */
+  readonly dims?: readonly DimConstraint[];
+}
+
+/** A rule on one dim of an input. Every field present must hold; `hint` says how to comply. */
+export interface DimConstraint {
+  /** The dim, 0-based; the input's rank must be fixed so the axis exists. */
+  readonly axis: number;
+  /** What the dim is, for messages: `batch`, `height`, `samples`. */
+  readonly label?: string;
+  /** Smallest size (e.g. 1 where the model cannot take a zero-size tensor). */
+  readonly min?: number;
+  /** The size must be a multiple of this (e.g. 32 for an image backbone with five stride-2 stages). */
+  readonly multipleOf?: number;
+  /** The size must equal a dim of another input (Silero VAD: the state's batch is the audio's batch). */
+  readonly equalsDimOf?: { readonly input: string; readonly axis: number };
+  /**
+   * The size is fixed by the value of another, one-element input: `sizes` maps each of its
+   * values (as a decimal string) to the size (Silero VAD: sr 16000 → 576 samples, 8000 → 288).
+   */
+  readonly byValueOf?: { readonly input: string; readonly sizes: Readonly<Record<string, number>> };
+  /** Appended to the refusal: what to do instead ("resize or pad the image"). */
+  readonly hint?: string;
 }
 
 export interface ModelManifest {

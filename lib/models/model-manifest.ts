@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HotpathError } from '../errors/hotpath-error';
-import { isOipDatatype } from '../protocol/datatypes';
-import type { ManifestModel, ModelManifest } from './model-manifest-types';
+import { isFloatDatatype, isOipDatatype } from '../protocol/datatypes';
+import type { TensorSignature } from '../backends/inference-backend';
+import type { DimConstraint, InputConstraint, ManifestModel, ModelManifest } from './model-manifest-types';
 
 /** The manifest itself is unreadable or malformed: nothing can be served, so the cold start fails. */
 export class ManifestError extends HotpathError {
@@ -45,7 +46,7 @@ export function parseModelManifest(value: unknown, source = 'manifest'): ModelMa
 }
 
 function checkModel(model: ManifestModel, where: string): void {
-  const fail = (what: string) => {
+  const fail = (what: string): never => {
     throw new ManifestError(`${where} (${(model as { name?: unknown })?.name ?? '?'}): ${what}`);
   };
   if (typeof model !== 'object' || model === null) fail('must be an object');
@@ -70,4 +71,113 @@ function checkModel(model: ManifestModel, where: string): void {
       }
     }
   }
+  if (model.constraints !== undefined) checkConstraints(model.constraints, model.inputs, fail);
+}
+
+const INPUT_CONSTRAINT_KEYS = new Set(['oneOf', 'unit', 'dims']);
+const DIM_CONSTRAINT_KEYS = new Set(['axis', 'label', 'min', 'multipleOf', 'equalsDimOf', 'byValueOf', 'hint']);
+
+/**
+ * `constraints` must name declared inputs, use only known keys (a typo would silently check
+ * nothing), and refer to dims and inputs that exist: the validator trusts what passes here.
+ */
+function checkConstraints(constraints: unknown, inputs: readonly TensorSignature[], fail: (what: string) => never): void {
+  if (!isPlainObject(constraints)) fail('"constraints" must be an object keyed by input name');
+  const byName = new Map(inputs.map((s) => [s.name, s]));
+  for (const [name, constraint] of Object.entries(constraints as Record<string, unknown>)) {
+    const at = `"constraints.${name}"`;
+    const signature = byName.get(name);
+    if (!signature) fail(`${at} names no input; the inputs are: ${inputs.map((s) => s.name).join(', ')}`);
+    if (!isPlainObject(constraint)) fail(`${at} must be an object with "oneOf", "unit" or "dims"`);
+    const unknownKey = Object.keys(constraint).find((key) => !INPUT_CONSTRAINT_KEYS.has(key));
+    if (unknownKey !== undefined) fail(`${at} has unknown key "${unknownKey}"; known: ${[...INPUT_CONSTRAINT_KEYS].join(', ')}`);
+    const { oneOf, unit, dims } = constraint as InputConstraint;
+    if (oneOf !== undefined) checkOneOf(oneOf, signature!, at, fail);
+    if (unit !== undefined && (typeof unit !== 'string' || unit.length === 0 || oneOf === undefined)) {
+      fail(`${at}.unit must be a non-empty string beside "oneOf"`);
+    }
+    if (dims !== undefined) {
+      if (!Array.isArray(dims) || dims.length === 0) fail(`${at}.dims must be a non-empty array of {axis, ...}`);
+      const axes = new Set<number>();
+      for (const [index, dim] of dims.entries()) {
+        checkDimConstraint(dim, signature!, byName, `${at}.dims[${index}]`, constraints as Record<string, InputConstraint>, fail);
+        if (axes.has(dim.axis)) fail(`${at}.dims[${index}]: axis ${dim.axis} appears twice; put its rules in one entry`);
+        axes.add(dim.axis);
+      }
+    }
+  }
+}
+
+function checkOneOf(oneOf: unknown, signature: TensorSignature, at: string, fail: (what: string) => never): void {
+  if (signature.datatype === 'BYTES') fail(`${at}.oneOf: input '${signature.name}' is BYTES; "oneOf" takes numeric inputs`);
+  const integers = !isFloatDatatype(signature.datatype);
+  if (!Array.isArray(oneOf) || oneOf.length === 0 || !oneOf.every((v) => typeof v === 'number' && (integers ? Number.isSafeInteger(v) : Number.isFinite(v)))) {
+    fail(`${at}.oneOf must be a non-empty array of ${integers ? 'safe integers' : 'finite numbers'} (input '${signature.name}' is ${signature.datatype})`);
+  }
+}
+
+function checkDimConstraint(
+  dim: DimConstraint, signature: TensorSignature, byName: ReadonlyMap<string, TensorSignature>, at: string,
+  constraints: Readonly<Record<string, InputConstraint>>, fail: (what: string) => never,
+): void {
+  if (!isPlainObject(dim)) fail(`${at} must be an object {axis, ...}`);
+  const unknownKey = Object.keys(dim).find((key) => !DIM_CONSTRAINT_KEYS.has(key));
+  if (unknownKey !== undefined) fail(`${at} has unknown key "${unknownKey}"; known: ${[...DIM_CONSTRAINT_KEYS].join(', ')}`);
+  const rank = signature.shape.length;
+  if (!Number.isInteger(dim.axis) || dim.axis < 0 || dim.axis >= rank) {
+    fail(`${at}.axis must be an integer from 0 to ${rank - 1} (input '${signature.name}' has shape ${JSON.stringify(signature.shape)})`);
+  }
+  if (signature.shape[dim.axis] !== -1) {
+    fail(`${at}: dim ${dim.axis} of input '${signature.name}' is fixed at ${signature.shape[dim.axis]} by its shape; constrain variable (-1) dims only`);
+  }
+  const { label, min, multipleOf, equalsDimOf, byValueOf, hint } = dim;
+  if (min === undefined && multipleOf === undefined && equalsDimOf === undefined && byValueOf === undefined) {
+    fail(`${at} has no rule; give "min", "multipleOf", "equalsDimOf" or "byValueOf"`);
+  }
+  for (const [key, text] of [['label', label], ['hint', hint]] as const) {
+    if (text !== undefined && (typeof text !== 'string' || text.length === 0)) fail(`${at}.${key} must be a non-empty string`);
+  }
+  if (min !== undefined && (!Number.isSafeInteger(min) || min < 1)) fail(`${at}.min must be a positive integer, got ${JSON.stringify(min)}`);
+  if (multipleOf !== undefined && (!Number.isSafeInteger(multipleOf) || multipleOf < 2)) {
+    fail(`${at}.multipleOf must be an integer >= 2, got ${JSON.stringify(multipleOf)}`);
+  }
+  if (equalsDimOf !== undefined) {
+    const other = isPlainObject(equalsDimOf) ? byName.get(equalsDimOf.input) : undefined;
+    if (!other || !Number.isInteger(equalsDimOf.axis) || equalsDimOf.axis < 0 || equalsDimOf.axis >= other.shape.length) {
+      fail(`${at}.equalsDimOf must be {input, axis} naming a dim of another input, got ${JSON.stringify(equalsDimOf)}`);
+    }
+    if (other!.name === signature.name && equalsDimOf.axis === dim.axis) fail(`${at}.equalsDimOf names the dim itself`);
+  }
+  if (byValueOf !== undefined) checkByValueOf(byValueOf, byName, at, constraints, fail);
+}
+
+function checkByValueOf(
+  byValueOf: NonNullable<DimConstraint['byValueOf']>, byName: ReadonlyMap<string, TensorSignature>, at: string,
+  constraints: Readonly<Record<string, InputConstraint>>, fail: (what: string) => never,
+): void {
+  const source = isPlainObject(byValueOf) ? byName.get(byValueOf.input) : undefined;
+  if (!source) fail(`${at}.byValueOf must be {input, sizes} naming another input, got ${JSON.stringify(byValueOf)}`);
+  if (source!.datatype === 'BYTES' || !source!.shape.every((d) => d === 1)) {
+    fail(`${at}.byValueOf: input '${source!.name}' must be a one-element numeric input (shape [] or all 1s), it is ${source!.datatype} ${JSON.stringify(source!.shape)}`);
+  }
+  const sizes = byValueOf.sizes;
+  const keys = isPlainObject(sizes) ? Object.keys(sizes) : [];
+  if (keys.length === 0) fail(`${at}.byValueOf.sizes must map values of '${source!.name}' to sizes, e.g. {"16000": 576}`);
+  for (const key of keys) {
+    if (String(Number(key)) !== key) fail(`${at}.byValueOf.sizes: key "${key}" is not a number as JavaScript prints it`);
+    const size = sizes[key];
+    if (!Number.isSafeInteger(size) || size! < 0) fail(`${at}.byValueOf.sizes["${key}"] must be a non-negative integer, got ${JSON.stringify(size)}`);
+  }
+  const allowed = constraints[source!.name]?.oneOf;
+  if (allowed !== undefined) {
+    const missing = allowed.filter((value) => !keys.includes(String(value)));
+    const extra = keys.filter((key) => !allowed.includes(Number(key)));
+    if (missing.length > 0 || extra.length > 0) {
+      fail(`${at}.byValueOf.sizes must have one size per value of "constraints.${source!.name}.oneOf" (${allowed.join(', ')}), has ${keys.join(', ')}`);
+    }
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,6 @@
 import type { TensorSignature } from '../backends/inference-backend';
 import { InvalidRequestError } from '../errors/hotpath-error';
+import type { DimConstraint, InputConstraint } from '../models/model-manifest-types';
 import { isFloatDatatype, halfBitsToFloat32 } from './datatypes';
 import type { RequestedOutput } from './infer-request-decoder';
 import type { HostTensor } from './tensor';
@@ -12,12 +13,15 @@ export interface ModelSignature {
   readonly maxBatchSize: number;
   /** Inputs that must hold finite values; undefined: every float input. */
   readonly finiteInputs?: readonly string[];
+  /** Rules the shapes cannot state (allowed values, dims tied to other inputs, multiples, minimums), keyed by input name. */
+  readonly constraints?: Readonly<Record<string, InputConstraint>>;
 }
 
 /**
  * Checks decoded inputs against the model's signature: names, required inputs, datatype,
- * rank and fixed dimensions, batch size, and finiteness where the model requires it.
- * Every message names the input and says what the model expects.
+ * rank and fixed dimensions, batch size, finiteness where the model requires it, and then the
+ * model's constraints (allowed values first, since a dim may depend on a value). Every message
+ * names the input and says what the model expects.
  */
 export function validateInferInputs(model: ModelSignature, inputs: readonly HostTensor[]): void {
   const byName = new Map(model.inputs.map((s) => [s.name, s]));
@@ -41,10 +45,11 @@ export function validateInferInputs(model: ModelSignature, inputs: readonly Host
       `model '${model.name}' needs input${missing.length > 1 ? 's' : ''} ${missing.map((s) => `'${s.name}' (${s.datatype} ${JSON.stringify(s.shape)})`).join(', ')}`,
     );
   }
+  if (model.constraints !== undefined) checkConstraints(model.constraints, inputs);
 }
 
 /** Checks requested output names; returns the names to compute (every output when none was asked for). */
-export function resolveRequestedOutputs(model: ModelSignature, requested: readonly RequestedOutput[] | undefined): string[] {
+export function resolveRequestedOutputs<T extends Pick<RequestedOutput, 'name'>>(model: ModelSignature, requested: readonly T[] | undefined): string[] {
   if (requested === undefined || requested.length === 0) return model.outputs.map((s) => s.name);
   const known = new Set(model.outputs.map((s) => s.name));
   for (const output of requested) {
@@ -101,4 +106,81 @@ function unravel(flatIndex: number, shape: readonly number[]): number[] {
     rest = Math.floor(rest / shape[axis]!);
   }
   return index;
+}
+
+function checkConstraints(constraints: Readonly<Record<string, InputConstraint>>, inputs: readonly HostTensor[]): void {
+  const byName = new Map(inputs.map((t) => [t.name, t]));
+  const entries = Object.entries(constraints);
+  for (const [name, constraint] of entries) {
+    const tensor = byName.get(name);
+    if (tensor && constraint.oneOf) checkOneOf(tensor, constraint.oneOf, constraint.unit);
+  }
+  for (const [name, constraint] of entries) {
+    const tensor = byName.get(name);
+    for (const dim of tensor ? constraint.dims ?? [] : []) checkDim(tensor!, dim, byName);
+  }
+}
+
+function checkOneOf(tensor: HostTensor, allowed: readonly number[], unit: string | undefined): void {
+  const count = tensor.data.length;
+  for (let i = 0; i < count; i++) {
+    const value = elementAsNumber(tensor, i);
+    if (allowed.includes(value)) continue;
+    const which = tensor.shape.length === 0 || count === 1 ? '' : ` element ${i} (index [${unravel(i, tensor.shape).join(',')}])`;
+    throw new InvalidRequestError(
+      `input '${tensor.name}':${which} must be one of ${allowed.join(', ')}${unit ? ` (${unit})` : ''}, got ${printElement(tensor, i)}`,
+    );
+  }
+}
+
+function checkDim(tensor: HostTensor, dim: DimConstraint, byName: ReadonlyMap<string, HostTensor>): void {
+  const size = tensor.shape[dim.axis];
+  if (size === undefined) return;
+  const rules: string[] = [];
+  let holds = true;
+  if (dim.min !== undefined) {
+    rules.push(`at least ${dim.min}`);
+    holds &&= size >= dim.min;
+  }
+  if (dim.multipleOf !== undefined) {
+    rules.push(`a multiple of ${dim.multipleOf}`);
+    holds &&= size % dim.multipleOf === 0;
+  }
+  if (dim.equalsDimOf !== undefined) {
+    const other = byName.get(dim.equalsDimOf.input)?.shape[dim.equalsDimOf.axis];
+    if (other !== undefined) {
+      rules.push(`equal to dim ${dim.equalsDimOf.axis} of input '${dim.equalsDimOf.input}' (${other})`);
+      holds &&= size === other;
+    }
+  }
+  if (dim.byValueOf !== undefined) {
+    const source = byName.get(dim.byValueOf.input);
+    if (source !== undefined && source.data.length > 0) {
+      const value = printElement(source, 0);
+      const expected = dim.byValueOf.sizes[value];
+      if (expected === undefined) {
+        throw new InvalidRequestError(
+          `input '${source.name}': must be one of ${Object.keys(dim.byValueOf.sizes).join(', ')} (it sets dim ${dim.axis} of input '${tensor.name}'), got ${value}`,
+        );
+      }
+      rules.push(`${expected} when '${source.name}' is ${value}`);
+      holds &&= size === expected;
+    }
+  }
+  if (holds) return;
+  throw new InvalidRequestError(
+    `input '${tensor.name}': dim ${dim.axis}${dim.label ? ` (${dim.label})` : ''} must be ${rules.join(' and ')}, got ${size}${dim.hint ? `; ${dim.hint}` : ''}`,
+  );
+}
+
+/** Element `i` as a number (FP16 bits as their value; 64-bit integers exact up to 2^53, which is all `oneOf` may hold). */
+function elementAsNumber(tensor: HostTensor, i: number): number {
+  const value = (tensor.data as ArrayLike<number | bigint>)[i]!;
+  if (typeof value === 'bigint') return Number(value);
+  return tensor.datatype === 'FP16' ? halfBitsToFloat32(value) : value;
+}
+
+function printElement(tensor: HostTensor, i: number): string {
+  const value = (tensor.data as ArrayLike<number | bigint>)[i]!;
+  return typeof value === 'bigint' ? value.toString() : String(elementAsNumber(tensor, i));
 }
