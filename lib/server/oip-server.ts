@@ -103,6 +103,16 @@ export async function startOipServer(options: OipServerOptions = {}): Promise<Ru
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => void handle(req, res));
   // Node's default of 5 s would close idle keep-alive connections a load balancer still holds.
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  // Bytes that are not HTTP/1.1 (Node's parser refused them) get the protocol's {"error"} too, not a bare 400.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({ error: `malformed HTTP request (${error.code ?? 'parse error'}); send HTTP/1.1 with a Content-Length or chunked body` });
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   const host = options.host ?? config.host;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

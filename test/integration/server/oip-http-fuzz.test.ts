@@ -25,7 +25,9 @@ interface Sent { method: string; path: string; headers: Record<string, string>; 
 
 function send({ method, path, headers, body }: Sent): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${server.url}${path}`, { method, headers, agent }, (res) => {
+    // Node's client frames a DELETE/OPTIONS body only when told its length.
+    const framed = body.byteLength > 0 ? { ...headers, 'content-length': String(body.byteLength) } : headers;
+    const req = httpRequest(`${server.url}${path}`, { method, headers: framed, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
@@ -119,6 +121,37 @@ const otherRoute = fc.record({
   body: fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
 }).map(({ method, path, body }): Sent => ({ method, path, headers: {}, body: method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : body }));
 
+/**
+ * Requests one mutation away from valid, per model: the shapes, values and counts that reach
+ * the runtime when validation lets them through (the cases that answered 500 before).
+ */
+const nearValid = fc.oneof(
+  fc.record({ n: fc.integer({ min: 0, max: 1200 }), rows: fc.integer({ min: 0, max: 2 }), sr: fc.constantFrom(16000, 8000, 12345, 0, -1, 2 ** 40), stateBatch: fc.integer({ min: 0, max: 2 }) })
+    .map(({ n, rows, sr, stateBatch }) => ({
+      model: 'silero-vad',
+      inputs: [
+        { name: 'input', shape: [rows, n], datatype: 'FP32', data: new Array(rows * n).fill(0.01) },
+        { name: 'state', shape: [2, stateBatch, 128], datatype: 'FP32', data: new Array(2 * stateBatch * 128).fill(0) },
+        { name: 'sr', shape: [], datatype: 'INT64', data: [sr] },
+      ],
+    })),
+  fc.record({ batch: fc.integer({ min: 0, max: 2 }), h: fc.integer({ min: 0, max: 70 }), w: fc.integer({ min: 0, max: 70 }) })
+    .map(({ batch, h, w }) => ({ model: 'text-detector', inputs: [{ name: 'x', shape: [batch, 3, h, w], datatype: 'FP32', data: new Array(batch * 3 * h * w).fill(0.5) }] })),
+  fc.record({ rows: fc.integer({ min: 0, max: 70 }), value: fc.oneof(fc.double({ noNaN: true }), fc.constant(1e38)) })
+    .map(({ rows, value }) => ({ model: 'iris-classifier', inputs: [{ name: 'input', shape: [rows, 4], datatype: 'FP32', data: new Array(rows * 4).fill(value) }] })),
+  fc.record({ samples: fc.integer({ min: 0, max: 4000 }) })
+    .map(({ samples }) => ({ model: 'silence-detector', inputs: [{ name: 'audio', shape: [samples], datatype: 'FP32', data: new Array(samples).fill(0.1) }] })),
+  fc.record({ rows: fc.integer({ min: 0, max: 5 }), k: fc.integer({ min: -1, max: 2000 }) })
+    .map(({ rows, k }) => ({ model: 'iris-neighbors', inputs: [
+      { name: 'queries', shape: [rows, 4], datatype: 'FP32', data: new Array(rows * 4).fill(1) },
+      { name: 'k', shape: [1], datatype: 'INT32', data: [k] },
+    ] })),
+  fc.record({ rows: fc.integer({ min: 0, max: 5 }) })
+    .map(({ rows }) => ({ model: 'iris-kmeans', inputs: [{ name: 'vectors', shape: [rows, 4], datatype: 'FP32', data: new Array(rows * 4).fill(2) }] })),
+).map(({ model, inputs }): Sent => ({
+  method: 'POST', path: `/v2/models/${model}/infer`, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ inputs })),
+}));
+
 async function expectHandled(sent: Sent): Promise<void> {
   const { status, body } = await send(sent);
   if (status >= 500) throw new Error(`${sent.method} ${sent.path} ${JSON.stringify(sent.headers)} answered ${status}: ${body.toString('utf8').slice(0, 300)}`);
@@ -139,8 +172,24 @@ describe('OIP server under fuzzed requests', () => {
     await fc.assert(fc.asyncProperty(mutatedBinary, expectHandled), { numRuns: 300 });
   });
 
+  it('never answers 5xx to requests one mutation away from valid (shapes, values, counts that reach the runtime)', async () => {
+    await fc.assert(fc.asyncProperty(nearValid, expectHandled), { numRuns: 200 });
+  });
+
   it('never answers 5xx on any route and method', async () => {
     await fc.assert(fc.asyncProperty(otherRoute, expectHandled), { numRuns: 100 });
+  });
+
+  it('answers bytes that are not HTTP with a 400 {"error"}', async () => {
+    const { connect } = await import('node:net');
+    const socket = connect(server.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('\u0000\u0001 not http\r\n\r\n');
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(text).toMatch(/^HTTP\/1.1 400 Bad Request/);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error).toMatch(/malformed HTTP request/);
   });
 
   it('is healthy afterwards: ready, and the same iris answer as before', async () => {
