@@ -45,6 +45,10 @@ export function allocateNumeric(datatype: NumericDatatype, length: number): Nume
  */
 export function numericView(datatype: NumericDatatype, bytes: Uint8Array, byteOffset: number, length: number): NumericTensorData {
   const Storage = STORAGE[datatype];
+  // `bytes` is often a window of a larger body: a view past its end would read the next tensor's bytes.
+  if (!Number.isSafeInteger(length) || length < 0 || byteOffset < 0 || byteOffset + length * Storage.BYTES_PER_ELEMENT > bytes.byteLength) {
+    throw new RangeError(`numericView: ${length} ${datatype} elements at byte ${byteOffset} run past the ${bytes.byteLength} bytes given`);
+  }
   const absolute = bytes.byteOffset + byteOffset;
   if (absolute % Storage.BYTES_PER_ELEMENT === 0) return new Storage(bytes.buffer, absolute, length);
   const copy = new Uint8Array(length * Storage.BYTES_PER_ELEMENT);

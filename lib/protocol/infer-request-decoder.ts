@@ -1,12 +1,19 @@
 import { InvalidRequestError } from '../errors/hotpath-error';
 import { allocateNumeric, bytesPerElement, isOipDatatype, jsonElementToStored, numericView } from './datatypes';
-import { elementCount, type HostTensor, type NumericTensorData, type OipDatatype } from './tensor';
+import { MAX_DIM, elementCountText, elementCountWithin, type HostTensor, type NumericTensorData, type OipDatatype } from './tensor';
 
-/** An output the caller asked for; `binary` asks for Triton's binary encoding of its data. */
+/**
+ * An output the caller asked for; `binary` asks for Triton's binary encoding of its data.
+ * `parameters` are the output's own, as sent (e.g. `class_count` of the classification extension).
+ */
 export interface RequestedOutput {
   readonly name: string;
   readonly binary: boolean;
+  readonly parameters?: Readonly<Record<string, unknown>>;
 }
+
+/** Each BYTES element in the binary extension has a 4-byte length prefix, so a chunk carries at most size / 4 elements. */
+const BYTES_PREFIX = 4;
 
 /** A decoded Open Inference Protocol infer request: tensors are typed arrays, never JSON numbers. */
 export interface InferRequest {
@@ -116,7 +123,11 @@ function decodeRequestedOutputs(outputs: unknown, binaryByDefault: boolean): Req
     const params = output.parameters;
     if (params !== undefined && !isPlainObject(params)) throw new InvalidRequestError(`output '${output.name}': "parameters" must be an object`);
     const binary = (params as Record<string, unknown> | undefined)?.binary_data;
-    return { name: output.name, binary: typeof binary === 'boolean' ? binary : binaryByDefault };
+    return {
+      name: output.name,
+      binary: typeof binary === 'boolean' ? binary : binaryByDefault,
+      ...(params !== undefined ? { parameters: params as Record<string, unknown> } : {}),
+    };
   });
 }
 
@@ -127,11 +138,14 @@ function decodeInput(input: unknown, index: number, binary: Uint8Array | undefin
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new InvalidRequestError(`input '${name}': "shape" must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
   }
+  const tooLarge = (shape as number[]).findIndex((d) => d > MAX_DIM);
+  if (tooLarge >= 0) {
+    throw new InvalidRequestError(`input '${name}': "shape" dim ${tooLarge} is ${shape[tooLarge]}; each dim must be at most ${MAX_DIM}`);
+  }
   if (!isOipDatatype(datatype)) {
     throw new InvalidRequestError(`input '${name}': "datatype" ${JSON.stringify(datatype)} is not an Open Inference Protocol datatype (BOOL, UINT8..64, INT8..64, FP16, FP32, FP64, BYTES)`);
   }
   if (parameters !== undefined && !isPlainObject(parameters)) throw new InvalidRequestError(`input '${name}': "parameters" must be an object`);
-  const count = elementCount(shape);
   const binarySize = (parameters as Record<string, unknown> | undefined)?.binary_data_size;
   if (binarySize !== undefined) {
     if (binary === undefined) {
@@ -149,39 +163,57 @@ function decodeInput(input: unknown, index: number, binary: Uint8Array | undefin
     }
     const chunk = binary.subarray(cursor.offset, cursor.offset + size);
     cursor.offset += size;
-    return { name, datatype, shape, data: decodeBinaryData(name, datatype, shape, count, chunk) };
+    return { name, datatype, shape, data: decodeBinaryData(name, datatype, shape, chunk) };
   }
   if (data === undefined) throw new InvalidRequestError(`input '${name}' has no "data"`);
   if (!Array.isArray(data)) throw new InvalidRequestError(`input '${name}': "data" must be an array (flat or nested, row-major)`);
-  return { name, datatype, shape, data: decodeJsonData(name, datatype, shape, count, data) };
+  return { name, datatype, shape, data: decodeJsonData(name, datatype, shape, data) };
 }
 
-function decodeBinaryData(name: string, datatype: OipDatatype, shape: readonly number[], count: number, chunk: Uint8Array) {
+/** Binary data: the element count is bounded by binary_data_size before anything is allocated or viewed. */
+function decodeBinaryData(name: string, datatype: OipDatatype, shape: readonly number[], chunk: Uint8Array) {
   const width = bytesPerElement(datatype);
-  if (width === undefined) return decodeBinaryBytesElements(name, count, chunk);
-  if (chunk.byteLength !== count * width) {
+  if (width === undefined) return decodeBinaryBytesElements(name, shape, chunk);
+  const count = elementCountWithin(shape, Math.floor(chunk.byteLength / width));
+  if (count === undefined || count * width !== chunk.byteLength) {
     throw new InvalidRequestError(
-      `input '${name}': shape ${JSON.stringify(shape)} of ${datatype} needs ${count * width} bytes, binary_data_size is ${chunk.byteLength}`,
+      `input '${name}': shape ${JSON.stringify(shape)} of ${datatype} needs ${(BigInt(elementCountText(shape)) * BigInt(width)).toString()} bytes, binary_data_size is ${chunk.byteLength}`,
     );
   }
   return numericView(datatype as Exclude<OipDatatype, 'BYTES'>, chunk, 0, count);
 }
 
-/** BYTES in binary: each element is a 4-byte little-endian length followed by that many bytes. */
-function decodeBinaryBytesElements(name: string, count: number, chunk: Uint8Array): Uint8Array[] {
+/**
+ * BYTES in binary: each element is a 4-byte little-endian length followed by that many bytes.
+ * The shape's count is checked against what the chunk can hold (size / 4) first, so a huge
+ * declared count with a short body is refused before a single element view is made.
+ */
+function decodeBinaryBytesElements(name: string, shape: readonly number[], chunk: Uint8Array): Uint8Array[] {
+  const count = elementCountWithin(shape, Math.floor(chunk.byteLength / BYTES_PREFIX));
+  if (count === undefined) {
+    throw new InvalidRequestError(
+      `input '${name}': shape ${JSON.stringify(shape)} holds ${elementCountText(shape)} BYTES elements, but binary_data_size ${chunk.byteLength} can carry at most ${Math.floor(chunk.byteLength / BYTES_PREFIX)} (each has a ${BYTES_PREFIX}-byte length prefix)`,
+    );
+  }
   const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  const elements: Uint8Array[] = [];
+  const elements = new Array<Uint8Array>(count);
   let offset = 0;
-  while (offset < chunk.byteLength) {
-    if (offset + 4 > chunk.byteLength) throw new InvalidRequestError(`input '${name}': BYTES element ${elements.length} has a truncated length prefix`);
+  for (let i = 0; i < count; i++) {
+    if (offset + BYTES_PREFIX > chunk.byteLength) {
+      throw new InvalidRequestError(offset < chunk.byteLength
+        ? `input '${name}': BYTES element ${i} has a truncated length prefix`
+        : `input '${name}': shape holds ${count} BYTES elements but the binary data ends after ${i}`);
+    }
     const length = view.getUint32(offset, true);
-    offset += 4;
-    if (offset + length > chunk.byteLength) throw new InvalidRequestError(`input '${name}': BYTES element ${elements.length} runs past binary_data_size`);
-    elements.push(chunk.subarray(offset, offset + length));
+    offset += BYTES_PREFIX;
+    if (offset + length > chunk.byteLength) throw new InvalidRequestError(`input '${name}': BYTES element ${i} runs past binary_data_size`);
+    elements[i] = chunk.subarray(offset, offset + length);
     offset += length;
   }
-  if (elements.length !== count) {
-    throw new InvalidRequestError(`input '${name}': shape holds ${count} elements but the binary data holds ${elements.length}`);
+  if (offset !== chunk.byteLength) {
+    throw new InvalidRequestError(
+      `input '${name}': shape holds ${count} BYTES elements but binary_data_size has ${chunk.byteLength - offset} bytes more after them`,
+    );
   }
   return elements;
 }
@@ -190,11 +222,14 @@ function decodeBinaryBytesElements(name: string, count: number, chunk: Uint8Arra
  * Row-major JSON data, flat or nested. Nested data must match the shape at every depth
  * (a ragged array is refused with the path of the first bad row).
  */
-function decodeJsonData(name: string, datatype: OipDatatype, shape: readonly number[], count: number, data: unknown[]) {
+function decodeJsonData(name: string, datatype: OipDatatype, shape: readonly number[], data: unknown[]) {
   const nested = data.length > 0 && Array.isArray(data[0]);
+  // Nested data is walked against the shape level by level, so a huge declared dim fails at its first row.
   const flat = nested ? flattenNested(name, shape, data) : data;
-  if (flat.length !== count) {
-    throw new InvalidRequestError(`input '${name}': shape ${JSON.stringify(shape)} holds ${count} elements but "data" has ${flat.length}`);
+  // The data is what the body carried: the shape's count is bounded by it before anything is allocated.
+  const count = elementCountWithin(shape, flat.length);
+  if (count !== flat.length) {
+    throw new InvalidRequestError(`input '${name}': shape ${JSON.stringify(shape)} holds ${elementCountText(shape)} elements but "data" has ${flat.length}`);
   }
   if (datatype === 'BYTES') {
     return flat.map((value, i) => {

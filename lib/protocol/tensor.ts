@@ -25,9 +25,36 @@ export interface HostTensor {
   readonly data: TensorData;
 }
 
-/** Number of elements of a shape ([] is a scalar: 1 element). */
+/**
+ * Largest dim a request may declare: onnxruntime and typed arrays index with signed 32-bit
+ * integers, and a bound here keeps element counts exact in a double.
+ */
+export const MAX_DIM = 2 ** 31 - 1;
+
+/** Number of elements of a shape ([] is a scalar: 1 element). For shapes already checked; see elementCountWithin for a request's. */
 export function elementCount(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+/**
+ * Number of elements of a request's shape (dims integers in [0, MAX_DIM]), or undefined when
+ * it is over `limit` (the most elements the request's body can carry). A zero dim makes 0
+ * wherever it is; otherwise the product stops as soon as it passes the limit, so it stays
+ * exact and never overflows (as [1e10, 1e10] or [0, 1e300] would in plain multiplication).
+ */
+export function elementCountWithin(shape: readonly number[], limit: number): number | undefined {
+  if (shape.includes(0)) return 0;
+  let n = 1;
+  for (const d of shape) {
+    n *= d;
+    if (n > limit) return undefined;
+  }
+  return n;
+}
+
+/** The exact element count of a shape as decimal text, however large (for messages). */
+export function elementCountText(shape: readonly number[]): string {
+  return shape.reduce((n, d) => n * BigInt(d), 1n).toString();
 }

@@ -470,6 +470,15 @@ describe('datatypes', () => {
         ),
       );
     });
+    it('refuses a view past the end of the given bytes even when their buffer goes on (the next tensor\'s bytes)', () => {
+      // Prepare: 8 bytes of a 16-byte buffer.
+      const bytes = new Uint8Array(new ArrayBuffer(16), 0, 8);
+
+      // Act / Assess
+      expect(() => numericView('FP32', bytes, 4, 2)).toThrow(RangeError);
+      expect(() => numericView('FP32', bytes, 0, -1)).toThrow(RangeError);
+      expect(Array.from(numericView('FP32', bytes, 4, 1) as Float32Array)).toEqual([0]);
+    });
   });
 
   describe('type helpers', () => {

@@ -287,9 +287,9 @@ describe('infer-request-decoder', () => {
 
       // Assess
       expect(byDefault.binaryOutputsByDefault).toBe(true);
-      expect(byDefault.outputs).toEqual([{ name: 'a', binary: true }, { name: 'b', binary: false }]);
+      expect(byDefault.outputs).toEqual([{ name: 'a', binary: true }, { name: 'b', binary: false, parameters: { binary_data: false } }]);
       expect(perOutput.binaryOutputsByDefault).toBe(false);
-      expect(perOutput.outputs).toEqual([{ name: 'a', binary: true }, { name: 'b', binary: false }]);
+      expect(perOutput.outputs).toEqual([{ name: 'a', binary: true, parameters: { binary_data: true } }, { name: 'b', binary: false }]);
     });
   });
 
@@ -401,14 +401,19 @@ describe('infer-request-decoder', () => {
         return () => decodeInferRequest(body, headers);
       };
 
+      const twoEmpty = lengthPrefixed([new Uint8Array(0), new Uint8Array(0)]);
+
       // Act
-      const messages = [request(truncatedPrefix, 2), request(overlong, 1), request(one, 2)].map((run) => refusal(run).message);
+      const messages = [request(truncatedPrefix, 2), request(overlong, 1), request(one, 2), request(twoEmpty, 3), request(twoEmpty, 1)]
+        .map((run) => refusal(run).message);
 
       // Assess
       expect(messages).toEqual([
         "input 's': BYTES element 1 has a truncated length prefix",
         "input 's': BYTES element 0 runs past binary_data_size",
-        "input 's': shape holds 2 elements but the binary data holds 1",
+        "input 's': shape [2] holds 2 BYTES elements, but binary_data_size 7 can carry at most 1 (each has a 4-byte length prefix)",
+        "input 's': shape [3] holds 3 BYTES elements, but binary_data_size 8 can carry at most 2 (each has a 4-byte length prefix)",
+        "input 's': shape holds 1 BYTES elements but binary_data_size has 4 bytes more after them",
       ]);
     });
 
@@ -500,6 +505,136 @@ describe('infer-request-decoder', () => {
       // Assess
       expect(error.message).toBe("input 'x': binary_data_size must be a non-negative integer");
     });
+  });
+});
+
+describe('infer-request-decoder bounds before allocation', () => {
+  it.each([
+    ['a dim of 1e300 beside a zero', [0, 1e300], 1, '1e+300'],
+    ['a dim of 2^31', [1, 2 ** 31], 1, '2147483648'],
+    ['two dims of 1e10', [1e10, 1e10], 0, '10000000000'],
+  ])('refuses %s naming the dim and the largest allowed', (_, shape, dim, printed) => {
+    // Act
+    const error = refusal(() => decodeJson({ inputs: [input({ shape, data: [] })] }));
+
+    // Assess
+    expect(error.message).toBe(`input 'x': "shape" dim ${dim} is ${printed}; each dim must be at most 2147483647`);
+  });
+
+  it('takes a dim of exactly 2^31-1 and then refuses the count against the data', () => {
+    // Act
+    const error = refusal(() => decodeJson({ inputs: [input({ shape: [2147483647], data: [1, 2] })] }));
+
+    // Assess
+    expect(error.message).toBe(`input 'x': shape [2147483647] holds 2147483647 elements but "data" has 2`);
+  });
+
+  it('prints the exact element count when it is past 2^53 (no float overflow or rounding)', () => {
+    // Prepare: 2147483647^3 is about 9.9e27; as a double product it would print rounded.
+    const shape = [2147483647, 2147483647, 2147483647];
+
+    // Act
+    const error = refusal(() => decodeJson({ inputs: [input({ shape, data: [1] })] }));
+
+    // Assess
+    expect(error.message).toBe(`input 'x': shape ${JSON.stringify(shape)} holds ${(2147483647n ** 3n).toString()} elements but "data" has 1`);
+  });
+
+  it('refuses nested data at its first row when a declared dim is huge (walks the data, not the shape)', () => {
+    // Act
+    const error = refusal(() => decodeJson({ inputs: [input({ shape: [2, 2147483647], data: [[1, 2], [3, 4]] })] }));
+
+    // Assess
+    expect(error.message).toBe('input \'x\': nested "data" is ragged at [0]: expected 2147483647 elements, got 2');
+  });
+
+  it('refuses a binary shape bigger than its binary_data_size before allocating (1e9 FP32 in 16 bytes)', () => {
+    // Prepare
+    const header = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1000000000], parameters: { binary_data_size: 16 } }] };
+    const { body, headers } = binaryRequest(header, [new Uint8Array(16)]);
+
+    // Act
+    const error = refusal(() => decodeInferRequest(body, headers));
+
+    // Assess
+    expect(error.message).toBe("input 'x': shape [1000000000] of FP32 needs 4000000000 bytes, binary_data_size is 16");
+  });
+
+  it('refuses a huge BYTES count in a short body from the count alone, before any element is read', () => {
+    // Prepare: 2^62 elements declared, 8 bytes sent; the elements' length prefixes are never read.
+    const header = { inputs: [{ name: 's', datatype: 'BYTES', shape: [2147483647, 2147483647], parameters: { binary_data_size: 8 } }] };
+    const { body, headers } = binaryRequest(header, [new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255])]);
+
+    // Act
+    const error = refusal(() => decodeInferRequest(body, headers));
+
+    // Assess
+    expect(error.message).toBe(
+      `input 's': shape [2147483647,2147483647] holds ${(2147483647n ** 2n).toString()} BYTES elements, but binary_data_size 8 can carry at most 2 (each has a 4-byte length prefix)`,
+    );
+  });
+
+  describe('zero-size tensors', () => {
+    it.each([
+      ['FP32 [0, 576]', { name: 'x', datatype: 'FP32', shape: [0, 576], data: [] }, Float32Array],
+      ['INT64 [3, 0]', { name: 'x', datatype: 'INT64', shape: [3, 0], data: [] }, BigInt64Array],
+      ['FP32 [2, 0] as nested rows', { name: 'x', datatype: 'FP32', shape: [2, 0], data: [[], []] }, Float32Array],
+      ['FP32 [0, 1e9] (each dim in bounds)', { name: 'x', datatype: 'FP32', shape: [0, 1e9], data: [] }, Float32Array],
+    ])('decodes JSON %s to an empty typed array with its shape', (_, tensor, Storage) => {
+      // Act
+      const decoded = decodeJson({ inputs: [tensor] }).inputs[0]!;
+
+      // Assess
+      expect(decoded.shape).toEqual(tensor.shape);
+      expect(decoded.data).toBeInstanceOf(Storage);
+      expect((decoded.data as ArrayLike<number>).length).toBe(0);
+    });
+
+    it('decodes zero-size binary tensors (numeric and BYTES) of binary_data_size 0 beside a non-empty one', () => {
+      // Prepare
+      const header = {
+        inputs: [
+          { name: 'a', datatype: 'FP32', shape: [0, 4], parameters: { binary_data_size: 0 } },
+          { name: 'b', datatype: 'BYTES', shape: [0], parameters: { binary_data_size: 0 } },
+          { name: 'c', datatype: 'INT32', shape: [1], parameters: { binary_data_size: 4 } },
+        ],
+      };
+      const { body, headers } = binaryRequest(header, [new Uint8Array(0), new Uint8Array(0), bytesOf(new Int32Array([7]))]);
+
+      // Act
+      const [a, b, c] = decodeInferRequest(body, headers).inputs;
+
+      // Assess
+      expect(a!.shape).toEqual([0, 4]);
+      expect((a!.data as Float32Array).length).toBe(0);
+      expect(b!.data).toEqual([]);
+      expect(Array.from(c!.data as Int32Array)).toEqual([7]);
+    });
+
+    it('refuses a zero-size binary tensor that was sent bytes', () => {
+      // Prepare
+      const header = { inputs: [{ name: 'x', datatype: 'FP32', shape: [0, 4], parameters: { binary_data_size: 4 } }] };
+      const { body, headers } = binaryRequest(header, [new Uint8Array(4)]);
+
+      // Act
+      const error = refusal(() => decodeInferRequest(body, headers));
+
+      // Assess
+      expect(error.message).toBe("input 'x': shape [0,4] of FP32 needs 0 bytes, binary_data_size is 4");
+    });
+  });
+});
+
+describe('infer-request-decoder requested outputs', () => {
+  it('carries each output\'s parameters as sent (class_count for the classification extension)', () => {
+    // Act
+    const decoded = decodeJson({ inputs: [input()], outputs: [{ name: 'probabilities', parameters: { class_count: 2, binary_data: false } }, { name: 'label' }] });
+
+    // Assess
+    expect(decoded.outputs).toEqual([
+      { name: 'probabilities', binary: false, parameters: { class_count: 2, binary_data: false } },
+      { name: 'label', binary: false },
+    ]);
   });
 });
 
