@@ -8,15 +8,18 @@ import { createTelemetry } from '../../lib/telemetry/powertools-telemetry';
 export interface InProcessApi {
   readonly runtime: ServingRuntime;
   call(method: string, path: string, options?: { body?: Buffer | string; headers?: Record<string, string> }): Promise<APIGatewayProxyStructuredResultV2>;
-  invoke(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2>;
+  /** `remainingMs`: what the context's getRemainingTimeInMillis answers (default 29 s, the function's timeout). */
+  invoke(event: APIGatewayProxyEventV2, remainingMs?: number): Promise<APIGatewayProxyStructuredResultV2>;
 }
 
 export async function createInProcessApi(overrides: Partial<ServingConfig> = {}): Promise<InProcessApi> {
   const telemetry = createTelemetry();
   const runtime = await createServingRuntime(loadServingConfig(process.env, { wasmThreads: 1, ...overrides }), telemetry.logger);
   const handler = createApiHandler(runtime, telemetry);
-  const context = { awsRequestId: 'test-request', functionName: 'hotpath-api', getRemainingTimeInMillis: () => 29000 } as unknown as Context;
-  const invoke = async (event: APIGatewayProxyEventV2) => (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
+  const invoke = async (event: APIGatewayProxyEventV2, remainingMs = 29_000) => {
+    const context = { awsRequestId: 'test-request', functionName: 'hotpath-api', getRemainingTimeInMillis: () => remainingMs } as unknown as Context;
+    return (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
+  };
   return {
     runtime,
     invoke,

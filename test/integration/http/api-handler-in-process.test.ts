@@ -51,12 +51,20 @@ describe('api handler (in process, real models)', () => {
     expect(fromBinary[1]!.data).toEqual(fromJson[1]!.data);
   });
 
+  it('abandons an inference that the function\'s remaining time cannot cover with a 504, before running it', async () => {
+    const event = JSON.parse(readFileSync(join('events/http', 'infer-json.json'), 'utf8'));
+    const result = await api.invoke(event, 100);
+    expect(result.statusCode).toBe(504);
+    expect(JSON.parse(result.body!).error).toMatch(/deadline passed/);
+    expect((await api.invoke(event, 29_000)).statusCode).toBe(200);
+  });
+
   it('reports every stage in Server-Timing and the route that served', async () => {
     const result = await api.call('POST', '/v2/models/iris-classifier/infer', {
       body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }] }),
     });
     expect(result.statusCode).toBe(200);
-    expect(String(result.headers?.['server-timing'])).toMatch(/^decode;dur=[\d.]+, infer;dur=[\d.]+, encode;dur=[\d.]+, total;dur=[\d.]+$/);
+    expect(String(result.headers?.['server-timing'])).toMatch(/^decode;dur=[\d.]+, validate;dur=[\d.]+, infer;dur=[\d.]+, encode;dur=[\d.]+, total;dur=[\d.]+$/);
     expect(result.headers?.['x-hotpath-route']).toBe('local-wasm');
     expect(JSON.parse(result.body!).parameters).toEqual({ route: 'local-wasm' });
   });
