@@ -243,7 +243,7 @@ export function deserializeBytesTensor(encoded: Uint8Array): Uint8Array[] {
     const length = view.getUint32(offset, true);
     offset += 4;
     if (offset + length > encoded.byteLength) throw new InferenceServerException(`unpack_from requires a buffer of at least ${offset + length} bytes for unpacking ${length} bytes at offset ${offset} (actual buffer size is ${encoded.byteLength})`);
-    out.push(encoded.slice(offset, offset + length));
+    out.push(new Uint8Array(encoded.subarray(offset, offset + length)));
     offset += length;
   }
   return out;
@@ -434,6 +434,8 @@ const USER_AGENT = 'python/gevent-http-client-2.3.8';
 export class TritonHttpClient {
   /** The last request put on the wire, for tests that check what the client sent. */
   lastRequest: WireRequest | undefined;
+  /** The last answer as it came off the wire (before any decompression). */
+  lastResponse: WireResponse | undefined;
 
   /**
    * @param url `host:port[/base/path]` without a scheme, as `InferenceServerClient(url)` takes it
@@ -526,7 +528,8 @@ export class TritonHttpClient {
     if (body.byteLength > 0 && !fields.some(([n]) => n.toLowerCase() === 'content-length')) fields.push(['Content-Length', String(body.byteLength)]);
     const request: WireRequest = { method: 'POST', target, headers: fields, body };
     this.lastRequest = request;
-    return this.transport(request);
+    this.lastResponse = await this.transport(request);
+    return this.lastResponse;
   }
 }
 
@@ -548,7 +551,7 @@ function raiseIfError(response: WireResponse): void {
     body = UTF8_STRICT.decode(response.body);
     const parsed = body.length > 0 ? pyJsonLoads(body) : { error: 'client received an empty response from the server.' };
     const message = (parsed as Record<string, PyParsed> | null)?.error;
-    if (message === undefined) throw new Error("KeyError: 'error'");
+    if (message === undefined) throw new Error("'error'"); // str(KeyError('error'))
     throw new InferenceServerException(typeof message === 'string' ? message : String(message), String(response.status));
   } catch (error) {
     if (error instanceof InferenceServerException) throw error;
@@ -676,7 +679,8 @@ function frombuffer(chunk: Uint8Array, datatype: string, dtype: NumpyDtype | und
   if (dtype === undefined || dtype === 'object') throw new InferenceServerException(`data type not understood: ${datatype}`);
   const Storage = STORAGE[dtype];
   if (chunk.byteLength % Storage.BYTES_PER_ELEMENT !== 0) throw new InferenceServerException('buffer size must be a multiple of element size');
-  const copy = chunk.slice();
+  // A copy into a fresh buffer (np.frombuffer of a bytes slice); Buffer#slice would be a view.
+  const copy = new Uint8Array(chunk);
   return { dtype, shape: [], data: new Storage(copy.buffer, 0, copy.byteLength / Storage.BYTES_PER_ELEMENT) };
 }
 
