@@ -190,6 +190,177 @@ describe('tensor-validation', () => {
     });
   });
 
+  describe('validateInferInputs with manifest constraints', () => {
+    const SILERO_HINT = 'send 64 samples of context and 512 new ones at 16 kHz, 32 and 256 at 8 kHz';
+    const SIDE_HINT = 'resize or pad the image so both sides are multiples of 32';
+    const constrainedVad: ModelSignature = {
+      ...vad,
+      constraints: {
+        sr: { oneOf: [8000, 16000], unit: 'Hz' },
+        input: {
+          dims: [
+            { axis: 0, label: 'batch', min: 1 },
+            { axis: 1, label: 'samples', byValueOf: { input: 'sr', sizes: { 16000: 576, 8000: 288 } }, hint: SILERO_HINT },
+          ],
+        },
+        state: { dims: [{ axis: 1, label: 'batch', equalsDimOf: { input: 'input', axis: 0 } }] },
+      },
+    };
+    const textDetector: ModelSignature = {
+      name: 'text-detector',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3, -1, -1] }],
+      outputs: [{ name: 'map', datatype: 'FP32', shape: [-1, 1, -1, -1] }],
+      maxBatchSize: 8,
+      constraints: {
+        x: {
+          dims: [
+            { axis: 2, label: 'height', min: 32, multipleOf: 32, hint: SIDE_HINT },
+            { axis: 3, label: 'width', min: 32, multipleOf: 32, hint: SIDE_HINT },
+          ],
+        },
+      },
+    };
+    const sr = (value: bigint): HostTensor => ({ name: 'sr', datatype: 'INT64', shape: [], data: new BigInt64Array([value]) });
+
+    it('accepts the window each rate takes: 576 samples at 16 kHz, 288 at 8 kHz', () => {
+      // Act
+      const at16k = () => validateInferInputs(constrainedVad, vadInputs());
+      const at8k = () => validateInferInputs(constrainedVad, vadInputs({ input: fp32('input', [1, 288]), sr: sr(8000n) }));
+
+      // Assess
+      expect(at16k).not.toThrow();
+      expect(at8k).not.toThrow();
+    });
+
+    it('names the allowed values and unit when a scalar input has another value', () => {
+      // Act
+      const error = refusal(() => validateInferInputs(constrainedVad, vadInputs({ sr: sr(12345n) })));
+
+      // Assess
+      expect(error.message).toBe("input 'sr': must be one of 8000, 16000 (Hz), got 12345");
+    });
+
+    it('checks allowed values before the dims that depend on them', () => {
+      // Act: a wrong rate and a wrong window: the rate is what to fix first.
+      const error = refusal(() => validateInferInputs(constrainedVad, vadInputs({ input: fp32('input', [1, 1]), sr: sr(44100n) })));
+
+      // Assess
+      expect(error.message).toBe("input 'sr': must be one of 8000, 16000 (Hz), got 44100");
+    });
+
+    it.each([
+      ['one sample at 16 kHz', [1, 1], 16000n, "input 'input': dim 1 (samples) must be 576 when 'sr' is 16000, got 1"],
+      ['the 16 kHz window at 8 kHz', [1, 576], 8000n, "input 'input': dim 1 (samples) must be 288 when 'sr' is 8000, got 576"],
+      ['512 samples without context', [1, 512], 16000n, "input 'input': dim 1 (samples) must be 576 when 'sr' is 16000, got 512"],
+    ])('says which window the rate needs when given %s', (_, shape, rate, message) => {
+      // Act
+      const error = refusal(() => validateInferInputs(constrainedVad, vadInputs({ input: fp32('input', shape), sr: sr(rate) })));
+
+      // Assess
+      expect(error.message).toBe(`${message}; ${SILERO_HINT}`);
+    });
+
+    it('refuses a zero batch where the model says min 1', () => {
+      // Act
+      const error = refusal(() => validateInferInputs(constrainedVad, vadInputs({ input: fp32('input', [0, 576]), state: fp32('state', [2, 0, 128]) })));
+
+      // Assess
+      expect(error.message).toBe("input 'input': dim 0 (batch) must be at least 1, got 0");
+    });
+
+    it('refuses a dim that must equal another input\'s, naming both', () => {
+      // Act
+      const error = refusal(() => validateInferInputs(constrainedVad, vadInputs({ state: fp32('state', [2, 0, 128]) })));
+
+      // Assess
+      expect(error.message).toBe("input 'state': dim 1 (batch) must be equal to dim 0 of input 'input' (1), got 0");
+    });
+
+    it.each([
+      ['a 7x9 image', [1, 3, 7, 9], 'dim 2 (height)', 7],
+      ['a zero height', [1, 3, 0, 64], 'dim 2 (height)', 0],
+      ['a width one past a multiple', [1, 3, 64, 33], 'dim 3 (width)', 33],
+      ['a side of 30 (the graph runs it, to a 32-pixel map)', [1, 3, 32, 30], 'dim 3 (width)', 30],
+    ])('says sides must be multiples of 32 when given %s', (_, shape, dim, size) => {
+      // Act
+      const error = refusal(() => validateInferInputs(textDetector, [fp32('x', shape)]));
+
+      // Assess
+      expect(error.message).toBe(`input 'x': ${dim} must be at least 32 and a multiple of 32, got ${size}; ${SIDE_HINT}`);
+    });
+
+    it('accepts non-square multiples of 32 and a zero batch where no rule forbids it', () => {
+      // Act
+      const wide = () => validateInferInputs(textDetector, [fp32('x', [2, 3, 32, 96])]);
+      const empty = () => validateInferInputs(textDetector, [fp32('x', [0, 3, 64, 32])]);
+
+      // Assess
+      expect(wide).not.toThrow();
+      expect(empty).not.toThrow();
+    });
+
+    it('names the element and its index when one element of a longer input is not allowed', () => {
+      // Prepare
+      const model: ModelSignature = {
+        name: 'm',
+        inputs: [{ name: 'k', datatype: 'INT32', shape: [-1, 2] }],
+        outputs: [{ name: 'y', datatype: 'FP32', shape: [-1] }],
+        maxBatchSize: 0,
+        constraints: { k: { oneOf: [1, 2, 3] } },
+      };
+
+      // Act
+      const error = refusal(() => validateInferInputs(model, [{ name: 'k', datatype: 'INT32', shape: [2, 2], data: Int32Array.from([1, 2, 3, 5]) }]));
+
+      // Assess
+      expect(error.message).toBe("input 'k': element 3 (index [1,1]) must be one of 1, 2, 3, got 5");
+    });
+
+    it('compares FP16 inputs by their half value and 64-bit integers exactly', () => {
+      // Prepare
+      const model: ModelSignature = {
+        name: 'm',
+        inputs: [{ name: 'h', datatype: 'FP16', shape: [] }, { name: 'n', datatype: 'UINT64', shape: [] }],
+        outputs: [{ name: 'y', datatype: 'FP32', shape: [] }],
+        maxBatchSize: 0,
+        constraints: { h: { oneOf: [0.5] }, n: { oneOf: [9007199254740991] } },
+      };
+      const half = { name: 'h', datatype: 'FP16', shape: [], data: Uint16Array.from([0x3800]) } as const;
+      const exact = { name: 'n', datatype: 'UINT64', shape: [], data: BigUint64Array.from([9007199254740991n]) } as const;
+      const past = { name: 'n', datatype: 'UINT64', shape: [], data: BigUint64Array.from([9007199254740993n]) } as const;
+
+      // Act
+      const ok = () => validateInferInputs(model, [half, exact]);
+      const error = refusal(() => validateInferInputs(model, [half, past]));
+
+      // Assess
+      expect(ok).not.toThrow();
+      expect(error.message).toBe("input 'n': must be one of 9007199254740991, got 9007199254740993");
+    });
+
+    it('names the values that set a dim when the value has no size and no oneOf rule', () => {
+      // Prepare
+      const model: ModelSignature = {
+        ...vad,
+        constraints: { input: { dims: [{ axis: 1, byValueOf: { input: 'sr', sizes: { 16000: 576, 8000: 288 } } }] } },
+      };
+
+      // Act
+      const error = refusal(() => validateInferInputs(model, vadInputs({ sr: sr(44100n) })));
+
+      // Assess
+      expect(error.message).toBe("input 'sr': must be one of 8000, 16000 (it sets dim 1 of input 'input'), got 44100");
+    });
+
+    it('reports a missing input before any constraint that refers to it', () => {
+      // Act
+      const error = refusal(() => validateInferInputs(constrainedVad, vadInputs().slice(0, 2)));
+
+      // Assess
+      expect(error.message).toBe("model 'silero-vad' needs input 'sr' (INT64 [])");
+    });
+  });
+
   describe('resolveRequestedOutputs', () => {
     it('gives every output when none or an empty list is asked for', () => {
       // Act
@@ -203,7 +374,7 @@ describe('tensor-validation', () => {
 
     it('gives the asked-for outputs in the asked order when they exist', () => {
       // Act
-      const names = resolveRequestedOutputs(iris, [{ name: 'label', binary: false }, { name: 'probabilities', binary: true }]);
+      const names = resolveRequestedOutputs(iris, [{ name: 'label' }, { name: 'probabilities' }]);
 
       // Assess
       expect(names).toEqual(['label', 'probabilities']);
@@ -211,7 +382,7 @@ describe('tensor-validation', () => {
 
     it('names the real outputs when given an unknown output', () => {
       // Act
-      const error = refusal(() => resolveRequestedOutputs(iris, [{ name: 'label', binary: false }, { name: 'logits', binary: false }]));
+      const error = refusal(() => resolveRequestedOutputs(iris, [{ name: 'label' }, { name: 'logits' }]));
 
       // Assess
       expect(error.message).toBe("model 'iris-classifier' has no output 'logits'; its outputs are: probabilities, label");
