@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { HotpathError } from '../../lib/errors/hotpath-error';
 import { compileKernelModule, instantiateKernelModule, type KernelInstance, type LoadKernelOptions } from './load-kernel-module';
 import { wasmApi, type WasmMemory } from './webassembly-api';
 
@@ -12,8 +13,13 @@ import { wasmApi, type WasmMemory } from './webassembly-api';
  * Workers never allocate (they have their own copy of the stub allocator's state): all buffers
  * come from arenas on `pool.instance`, made on the calling thread.
  */
-export class KernelThreadPoolError extends Error {
-  override readonly name = 'KernelThreadPoolError';
+export class KernelThreadPoolError extends HotpathError {
+  constructor(message: string) {
+    // A server fault (500, message logged, not shown), never the input's: the core passes HotpathErrors through as they are.
+    super(message, { status: 500, expose: false });
+    // Set explicitly: the minified bundle renames classes.
+    this.name = 'KernelThreadPoolError';
+  }
 }
 
 /** How a kernel call splits over rows: which argument is the row count and which are per-row or per-thread pointers. */
@@ -42,6 +48,15 @@ const STOP = -1;
  * spinning between jobs keeps each thread on its own core, as OpenMP runtimes do (GOMP_SPINCOUNT).
  */
 const SPIN_MS = 3;
+/**
+ * The rows are split evenly, so the workers' shares take about as long as the caller's own.
+ * Once the caller is done, a worker that needs more than this many times the caller's time
+ * (and at least WORKER_GRACE_MIN_MS) is taken as dead or wedged: the job fails instead of
+ * waiting forever, the workers are stopped, and the pool runs every later job on the calling
+ * thread alone (same code per row, so the same results, bit for bit).
+ */
+const WORKER_GRACE_FACTOR = 50;
+const WORKER_GRACE_MIN_MS = 2_000;
 /** Memory limit of the threads build (kernels/build-kernels.mjs: --maximumMemory 16384 pages = 1 GiB). */
 const MAX_PAGES = 16384;
 
@@ -88,6 +103,8 @@ export class KernelThreadPool<E extends object = object> {
   readonly #args: Float64Array;
   readonly #functionNames: readonly string[];
   #closed = false;
+  /** Why the workers are no longer used (a worker exited or missed its deadline); undefined while they are healthy. */
+  #broken: string | undefined;
 
   /** @internal use createKernelThreadPool */
   constructor(family: string, threads: number, functionNames: readonly string[], initialPages: number, options: LoadKernelOptions) {
@@ -113,6 +130,11 @@ export class KernelThreadPool<E extends object = object> {
         workerData: { module, memory, control: this.#control.buffer, args: this.#args.buffer, slot, functionNames, family },
       });
       worker.unref();
+      // Events arrive between jobs (the caller is busy during one): the next job then runs on the calling thread alone.
+      worker.on('error', (error) => this.#markBroken(`worker ${slot} failed: ${error.message}`));
+      worker.on('exit', (code) => {
+        if (!this.#closed) this.#markBroken(`worker ${slot} exited (code ${code})`);
+      });
       this.#workers.push(worker);
     }
   }
@@ -127,15 +149,20 @@ export class KernelThreadPool<E extends object = object> {
     if (fn < 0) throw new KernelThreadPoolError(`'${functionName}' was not registered with this pool (${this.#functionNames.join(', ')})`);
     if (args.length > MAX_ARGS) throw new KernelThreadPoolError(`at most ${MAX_ARGS} arguments, got ${args.length}`);
     const perThread = Math.ceil(rows / this.threads);
-    const argsFor = (slot: number): number[] => {
-      const start = Math.min(rows, slot * perThread);
-      const count = Math.min(rows, start + perThread) - start;
+    const argsFor = (slot: number, share = perThread): number[] => {
+      const start = Math.min(rows, slot * share);
+      const count = Math.min(rows, start + share) - start;
       const list = [...args];
       list[split.countArg] = count;
       for (const [index, bytesPerRow] of split.rowPointers) list[index] = args[index]! + start * bytesPerRow;
       for (const [index, bytesPerThread] of split.threadPointers ?? []) list[index] = args[index]! + slot * bytesPerThread;
       return list;
     };
+    const own = (this.instance.exports as Record<string, (...a: number[]) => unknown>)[functionName]!;
+    if (this.#broken !== undefined) {
+      own(...argsFor(0, rows));
+      return;
+    }
     const ctrl = this.#control;
     if (this.#workers.length > 0) {
       for (let slot = 1; slot < this.threads; slot++) this.#args.set(argsFor(slot), slot * MAX_ARGS);
@@ -146,11 +173,19 @@ export class KernelThreadPool<E extends object = object> {
       Atomics.add(ctrl, CTRL_GENERATION, 1);
       Atomics.notify(ctrl, CTRL_GENERATION);
     }
-    const own = (this.instance.exports as Record<string, (...a: number[]) => unknown>)[functionName]!;
+    const started = performance.now();
     own(...argsFor(0));
-    const spinUntil = performance.now() + SPIN_MS;
+    const ownDone = performance.now();
+    const giveUpAt = ownDone + Math.max(WORKER_GRACE_MIN_MS, WORKER_GRACE_FACTOR * (ownDone - started));
+    const spinUntil = ownDone + SPIN_MS;
     for (let done = Atomics.load(ctrl, CTRL_DONE), i = 1; done < this.#workers.length; done = Atomics.load(ctrl, CTRL_DONE), i++) {
-      if ((i & 1023) === 0 && performance.now() > spinUntil) Atomics.wait(ctrl, CTRL_DONE, done, 10_000);
+      if ((i & 1023) !== 0) continue;
+      const now = performance.now();
+      if (now > giveUpAt) {
+        this.#markBroken(`'${functionName}': ${this.#workers.length - done} worker(s) had not finished their rows ${Math.round(now - ownDone)} ms after the calling thread finished its own`);
+        throw new KernelThreadPoolError(`${this.#broken}; the pool's workers were stopped and later jobs run on the calling thread`);
+      }
+      if (now > spinUntil) Atomics.wait(ctrl, CTRL_DONE, done, Math.min(100, giveUpAt - now));
     }
     if (Atomics.load(ctrl, CTRL_FAILED)) throw new KernelThreadPoolError(`'${functionName}' failed in a worker thread`);
   }
@@ -162,6 +197,24 @@ export class KernelThreadPool<E extends object = object> {
    */
   wake(): void {
     if (!this.#closed && this.#workers.length > 0) Atomics.notify(this.#control, CTRL_GENERATION);
+  }
+
+  /** Why the pool stopped using its workers, or undefined while they serve. */
+  get broken(): string | undefined {
+    return this.#broken;
+  }
+
+  /** Stops the workers for good (they may be wedged mid-job: none may write into the shared memory again). */
+  #markBroken(reason: string): void {
+    if (this.#broken !== undefined || this.#closed) return;
+    this.#broken = reason;
+    for (const worker of this.#workers) void worker.terminate();
+    process.emitWarning(`kernel thread pool: ${reason}; running on the calling thread from now on`, { code: 'HOTPATH_KERNEL_POOL' });
+  }
+
+  /** @internal for tests: ends worker `slot` (1 ≤ slot < threads) abruptly, as a crash in it would. */
+  terminateWorker(slot: number): Promise<number> {
+    return this.#workers[slot - 1]!.terminate();
   }
 
   /** Stops the workers. The pool's instance stays usable on the calling thread. */
