@@ -28,6 +28,10 @@ export const FUNCTION_BUNDLE_OPTIONS: BuildOptions = {
   // bundles also load under node20 (the development machines).
   target: 'node22',
   minify: true,
+  // Minified identifiers, but class and function names kept: error names in logs
+  // (`InvalidRequestError`, `ModelVerificationError`) and stack frames stay readable.
+  // Costs 14.7 kB of bundle (232.5 → 247.2 kB, `npm run build:functions`).
+  keepNames: true,
   // Linked maps, read by NODE_OPTIONS=--enable-source-maps; without sourcesContent they
   // map stack traces but stay a fraction of the bundle's size.
   sourcemap: 'linked',

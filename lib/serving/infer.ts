@@ -7,7 +7,10 @@ import { resolveRequestedOutputs, validateInferInputs } from '../protocol/tensor
 import { StageTimings } from '../telemetry/stage-timings';
 import type { InferenceRouter, ReadyModel } from './inference-router';
 
-/** An output the caller wants; `parameters.class_count` asks for the classification extension's top classes. */
+/**
+ * An output the caller wants; `parameters.classification` (what Triton's clients send) or
+ * `parameters.class_count` (the name in Triton's extension document) asks for its top classes.
+ */
 export interface InferOutputRequest {
   readonly name: string;
   readonly parameters?: Readonly<Record<string, unknown>>;
@@ -85,7 +88,7 @@ export async function infer(core: InferenceCore, call: InferCall): Promise<Infer
     ? outputs
     : timings.timeSync('classify', () => outputs.map((tensor) => {
       const k = classCounts.get(tensor.name);
-      return k === undefined ? tensor : classifyOutput(tensor, k, manifest.labels?.[tensor.name]);
+      return k === undefined ? tensor : classifyOutput(tensor, k, manifest.labels?.[tensor.name], { batched: manifest.maxBatchSize > 0 });
     }));
   return { model, id: call.id, outputs: answered, route, batchSize, timings };
 }
@@ -104,10 +107,11 @@ function effectiveDeadline(deadline: number | undefined, parameters: InferCall['
 function classCountsOf(outputs: InferCall['outputs']): Map<string, number> {
   const counts = new Map<string, number>();
   for (const output of outputs ?? []) {
-    const k = output.parameters?.class_count;
-    if (k === undefined || k === 0) continue; // Triton: class_count 0 means "not a classification".
+    const key = output.parameters?.classification !== undefined ? 'classification' : 'class_count';
+    const k = output.parameters?.[key];
+    if (k === undefined || k === 0) continue; // Triton: a count of 0 means "not a classification".
     if (typeof k !== 'number' || !Number.isInteger(k) || k < 0) {
-      throw new InvalidRequestError(`output '${output.name}': parameters.class_count must be a non-negative integer, got ${JSON.stringify(k)}`);
+      throw new InvalidRequestError(`output '${output.name}': parameters.${key} must be a non-negative integer (the number of top classes), got ${JSON.stringify(k)}`);
     }
     counts.set(output.name, k);
   }
