@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 
 describe('api-handler bundle', () => {
   it('keeps the error family\'s class names when minified', () => {
-    // Prepare: a child process imports the bundle's error classes the way Lambda loads it (ESM), without INIT's model loading.
+    // Prepare: keepNames writes each class's name into the bundle as a string literal; without it they are mangled.
     const script = `
       const source = require('node:fs').readFileSync(${JSON.stringify(resolve('dist/functions/http/api-handler.mjs'))}, 'utf8');
       const names = ['InvalidRequestError', 'ModelVerificationError', 'PayloadTooLargeError', 'DeadlineExceededError', 'ServerBusyError', 'KernelThreadPoolError'];
