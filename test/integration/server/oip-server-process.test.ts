@@ -50,7 +50,7 @@ describe('npm start (scripts/start-server.ts)', () => {
       expect(answer).toMatch(/^HTTP\/1.1 200/);
       expect(answer).toMatch(/"label","datatype":"INT64","shape":\[1\],"data":\[0\]/);
       expect(code).toBe(0);
-      expect(output).toMatch(/"message":"stopping"/);
+      expect(output).toMatch(/"message": ?"stopping"/);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
