@@ -38,7 +38,8 @@ export function runtimeFailureToRequestError(error: unknown, modelLabel: string)
 }
 
 function runtimeReason(error: unknown): string {
-  const raw = error instanceof Error ? error.message : typeof error === 'string' ? error : '';
+  // Read by shape, not instanceof: onnxruntime-node's addon (and any other realm) throws Errors that are not this realm's.
+  const raw = typeof error === 'string' ? error : stringField(error, 'message') ?? '';
   // Some errors carry their stack in the message; frames are never the caller's business.
   let text = raw.split('\n').filter((line) => !/^\s*at\s/.test(line)).join(' ').replace(/\s+/g, ' ').trim();
   text = text.replace(ORT_WEB_PREFIX, '');
@@ -51,8 +52,13 @@ function runtimeReason(error: unknown): string {
   const aborted = EMSCRIPTEN_ABORT.exec(text);
   if (aborted) text = `the runtime aborted${aborted[1] ? ` (${aborted[1]})` : ''}`;
   // WebAssembly.RuntimeError (a trap: `unreachable`, `memory access out of bounds`) is named so in every realm.
-  else if (error instanceof Error && error.name === 'RuntimeError') text = `the runtime trapped: ${text}`;
+  else if (stringField(error, 'name') === 'RuntimeError') text = `the runtime trapped: ${text}`;
   if (text.length === 0) text = 'the runtime gave no reason';
   if (text.length > MAX_REASON_CHARS) text = `${text.slice(0, MAX_REASON_CHARS)}…`;
   return operator ? `${operator} node: ${text}` : text;
+}
+
+function stringField(value: unknown, key: 'message' | 'name'): string | undefined {
+  const field = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof field === 'string' ? field : undefined;
 }

@@ -128,6 +128,22 @@ describe('runtimeFailureToRequestError', () => {
     expect(runtimeFailureToRequestError(refusal, 'iris-neighbors@1')).toBe(refusal);
   });
 
+  it('reads the message of an error from another realm (onnxruntime-node\'s addon throws those)', () => {
+    // Prepare: an error-shaped object that is not an instance of this realm's Error.
+    const foreign = Object.create(null) as Record<string, unknown>;
+    foreign.name = 'Error';
+    foreign.message = CAPTURED.nodeBroadcast;
+
+    // Act
+    const error = runtimeFailureToRequestError(foreign, 'text-detector@1');
+
+    // Assess
+    expect(foreign instanceof Error).toBe(false);
+    expect(error.message).toBe(
+      "model 'text-detector@1' cannot run this input: Add node: axis == 1 || axis == largest was false. Attempting to broadcast an axis by a dimension other than 1. 3 by 4",
+    );
+  });
+
   it.each([
     ['a string', 'bad things', 'bad things'],
     ['an object', { code: 7 }, 'the runtime gave no reason'],
