@@ -3,10 +3,18 @@ import { join, resolve } from 'node:path';
 /** The repository root (this file lives in `layers/`). */
 export const REPO_ROOT = resolve(__dirname, '..');
 
-/** What the models layer zips: Lambda mounts it at /opt, so `models/` becomes `/opt/models`. */
+/** Every model the manifest lists, built here for local serving and the benchmarks (not deployed). */
 export const MODELS_LAYER_DIR = join(REPO_ROOT, 'layers', 'models', 'build');
 /** `manifest.json` and `<name>/<version>/<file>` live here (HOTPATH_MODELS_DIR's local default). */
 export const MODELS_DIR = join(MODELS_LAYER_DIR, 'models');
+
+/**
+ * What the deployed models layer zips (serverless.yml `layers.models`): only the models the
+ * function serves (HOTPATH_MODELS when the layers were built), linked from MODELS_DIR, and a
+ * manifest listing exactly those. Lambda mounts it at /opt, so `models/` becomes `/opt/models`.
+ */
+export const PRODUCTION_MODELS_LAYER_DIR = join(REPO_ROOT, 'layers', 'models', 'build-production');
+export const PRODUCTION_MODELS_DIR = join(PRODUCTION_MODELS_LAYER_DIR, 'models');
 
 /** What the runtime layer zips: `nodejs/node_modules/` is on Lambda's NODE_PATH as `/opt/nodejs/node_modules`. */
 export const RUNTIME_LAYER_DIR = join(REPO_ROOT, 'layers', 'onnxruntime-web', 'build');

@@ -7,6 +7,9 @@
  * runtime layer (/opt/nodejs/node_modules), onnxruntime-node only runs in the GPU task,
  * and the Node.js Lambda runtime ships the AWS SDK v3.
  *
+ * Beside each bundle goes a `.cjs` loader for `serverless invoke local` (see
+ * writeInvokeLocalLoaders); the function zips do not ship it.
+ *
  * Skips the build when no input of the previous build changed (esbuild's metafile lists
  * them); `--force` rebuilds anyway.
  *
@@ -16,7 +19,7 @@
  */
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FUNCTION_BUNDLE_OPTIONS } from './function-bundle-options';
 
@@ -79,6 +82,33 @@ function copyKernelModules(): number {
   return files.length;
 }
 
+/**
+ * `serverless invoke local` require()s `<handler path>`, then `<handler path>.cjs`, and never
+ * looks for `.mjs`; the bundles are ESM with top-level await (INIT), which require() cannot
+ * load. So each bundle gets a CommonJS loader beside it that imports the bundle on the first
+ * call and hands every call to its export. Lambda and serverless-offline try `.js`, `.mjs`,
+ * then `.cjs`, so they keep loading the bundle itself, INIT included; the zips hold only `.mjs`.
+ */
+function writeInvokeLocalLoaders(metafile: Metafile): void {
+  for (const [output, meta] of Object.entries(metafile.outputs)) {
+    if (!output.endsWith('.mjs') || meta.entryPoint === undefined) continue;
+    const bundle = basename(output);
+    const lines = [
+      "'use strict';",
+      `// Written by scripts/build-functions.ts: loads ${bundle} for \`serverless invoke local\`, which looks for .js and .cjs only.`,
+      'let bundle;',
+      ...meta.exports.map(
+        (name) => `exports.${name} = async function ${name}(event, context) { return (await (bundle ??= import('./${bundle}'))).${name}(event, context); };`,
+      ),
+      '',
+    ];
+    const loader = resolve(root, output.replace(/\.mjs$/, '.cjs'));
+    const content = lines.join('\n');
+    if (existsSync(loader) && readFileSync(loader, 'utf8') === content) continue;
+    writeFileSync(loader, content);
+  }
+}
+
 async function main(): Promise<void> {
   const force = process.argv.includes('--force');
   const kernelModules = copyKernelModules();
@@ -89,6 +119,7 @@ async function main(): Promise<void> {
     return;
   }
   if (!force && isUpToDate(entries)) {
+    writeInvokeLocalLoaders(JSON.parse(readFileSync(metafilePath, 'utf8')) as Metafile);
     console.log(`build:functions: ${entries.length} bundle(s) up to date in ${relative(root, outDir)}${sep}`);
     return;
   }
@@ -97,6 +128,7 @@ async function main(): Promise<void> {
   const { metafile } = await build({ ...options, metafile: true, entryPoints: entries });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(metafilePath, JSON.stringify({ ...metafile, entries: entries.map((e) => relative(root, e)) }));
+  writeInvokeLocalLoaders(metafile);
 
   const elapsed = performance.now() - started;
   console.log(`build:functions: bundled ${entries.length} function(s) in ${elapsed.toFixed(0)} ms`);

@@ -1,6 +1,8 @@
 /**
  * `npm run package` (after `npm run build`): `serverless package` with no AWS account.
- * Writes the function and layer zips and the CloudFormation templates to `.serverless/`,
+ * First links the production models layer for HOTPATH_MODELS (only the models the function
+ * serves; layers/models/build-production), so the layer always matches the function's
+ * selection. Writes the function and layer zips and the CloudFormation templates to `.serverless/`,
  * then prints each function's artifact sizes against Lambda's 250 MB unzipped limit and
  * fails when a function is over it. `--out DIR` writes elsewhere than `.serverless/`
  * (the package test uses a temporary folder); other arguments go to `serverless package`.
@@ -11,8 +13,12 @@
  * npm run package -- --stage prod --param="auth=jwt" --param="jwtIssuer=https://issuer/" --param="jwtAudience=api"
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { MODELS_DIR, PRODUCTION_MODELS_LAYER_DIR } from '../layers/layer-paths';
+import { buildProductionModelsLayer, servedModelsFromEnvironment } from '../layers/models/build-production-models-layer';
+import type { ModelManifest } from '../lib/models/model-manifest-types';
 import { formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, readFunctionArtifacts } from './stack-artifacts';
 
 const root = process.cwd();
@@ -69,13 +75,27 @@ function reportSizes(packageDir: string): boolean {
   return withinLimits;
 }
 
-try {
+function main(): void {
   const { packageDir, serverlessArgs } = readArgs(process.argv.slice(2));
+  const builtManifest = join(MODELS_DIR, 'manifest.json');
+  if (!existsSync(builtManifest)) throw new Error(`${builtManifest} is missing; run npm run build (npm run package does)`);
+  buildProductionModelsLayer({
+    // The build's manifest as written, so the layer's manifest is exactly a subset of it.
+    manifest: JSON.parse(readFileSync(builtManifest, 'utf8')) as ModelManifest,
+    sourceModelsDir: MODELS_DIR,
+    layerDir: PRODUCTION_MODELS_LAYER_DIR,
+    selection: servedModelsFromEnvironment(),
+    log: (line) => console.log(`package: ${line}`),
+  });
   runServerlessPackage(packageDir, serverlessArgs);
   if (!reportSizes(packageDir)) {
     console.error('package: a function is over Lambda\'s 250 MB unzipped limit (code + layers)');
     process.exit(1);
   }
+}
+
+try {
+  main();
 } catch (error) {
   console.error(`package: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

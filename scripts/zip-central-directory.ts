@@ -1,14 +1,21 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
 
 /** One file in a zip archive, as its central directory records it. */
 export interface ZipEntry {
   readonly name: string;
   readonly compressedBytes: number;
   readonly uncompressedBytes: number;
+  /** 0 stored, 8 deflated. */
+  readonly method: number;
+  /** Where the entry's local header starts in the archive. */
+  readonly localHeaderOffset: number;
 }
 
 const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
 const CENTRAL_DIRECTORY_HEADER = 0x02014b50;
+const LOCAL_FILE_HEADER = 0x04034b50;
+const LOCAL_HEADER_BYTES = 30;
 const END_RECORD_BYTES = 22;
 const MAX_COMMENT_BYTES = 0xffff;
 const ZIP64_MARKER_32 = 0xffffffff;
@@ -41,6 +48,28 @@ export function readZipEntries(path: string): ZipEntry[] {
   }
 }
 
+/**
+ * The content of one file in a zip (stored or deflated), found through the central directory.
+ * @example
+ * const manifest = JSON.parse(readZipFile('.serverless/models.zip', 'models/manifest.json').toString('utf8'));
+ */
+export function readZipFile(path: string, name: string): Buffer {
+  const entry = readZipEntries(path).find((e) => e.name === name);
+  if (!entry) throw new Error(`${path}: no entry '${name}'`);
+  const fd = openSync(path, 'r');
+  try {
+    const header = readAt(fd, entry.localHeaderOffset, LOCAL_HEADER_BYTES);
+    if (header.readUInt32LE(0) !== LOCAL_FILE_HEADER) throw new Error(`${path}: local header of '${name}' is corrupt`);
+    const dataStart = entry.localHeaderOffset + LOCAL_HEADER_BYTES + header.readUInt16LE(26) + header.readUInt16LE(28);
+    const data = readAt(fd, dataStart, entry.compressedBytes);
+    if (entry.method === 0) return data;
+    if (entry.method === 8) return inflateRawSync(data);
+    throw new Error(`${path}: '${name}' uses compression method ${entry.method}; only stored (0) and deflate (8) are read`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function findEndRecord(tail: Buffer, path: string): number {
   for (let at = tail.length - END_RECORD_BYTES; at >= 0; at--) {
     if (tail.readUInt32LE(at) === END_OF_CENTRAL_DIRECTORY) return at;
@@ -62,6 +91,8 @@ function parseDirectory(directory: Buffer, entryCount: number, path: string): Zi
       name: directory.toString('utf8', at + 46, at + 46 + nameBytes),
       compressedBytes: directory.readUInt32LE(at + 20),
       uncompressedBytes: directory.readUInt32LE(at + 24),
+      method: directory.readUInt16LE(at + 10),
+      localHeaderOffset: directory.readUInt32LE(at + 42),
     });
     at += 46 + nameBytes + extraBytes + commentBytes;
   }

@@ -185,8 +185,8 @@ function readCache(cacheFile: string): BuildCache {
   }
 }
 
-/** Leaves the file (and its mtime) alone when the content is the same. */
-function writeIfChanged(path: string, content: string): void {
+/** Writes `content` to `path` (then renames, so no reader sees half a file), leaving the file and its mtime alone when the content is the same. */
+export function writeIfChanged(path: string, content: string): void {
   if (existsSync(path) && readFileSync(path, 'utf8') === content) return;
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, content);

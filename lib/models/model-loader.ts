@@ -34,7 +34,7 @@ const NOT_LOADED = { loadMs: 0, warmupMs: 0, readMs: 0, verifyMs: 0, sessionMs: 
  * not ready, while the others still serve.
  */
 export async function loadModelRegistry(options: LoadModelsOptions): Promise<ModelRegistry> {
-  const selected = selectModels(options.manifest, options.selection);
+  const selected = selectedModelNames(options.manifest, options.selection);
   const entries: RegisteredModel[] = [];
   // Sequential on purpose: on 1-2 vCPUs parallel loads only interleave, and the log reads in order.
   for (const model of options.manifest.models) {
@@ -53,7 +53,11 @@ export async function loadModelRegistry(options: LoadModelsOptions): Promise<Mod
   return new ModelRegistry(entries);
 }
 
-function selectModels(manifest: ModelManifest, selection: LoadModelsOptions['selection']): Set<string> {
+/**
+ * Names of the models a selection (HOTPATH_MODELS) asks for: `default` the manifest's
+ * serveByDefault models, `*` all of them, otherwise the names given (some possibly unknown).
+ */
+export function selectedModelNames(manifest: ModelManifest, selection: LoadModelsOptions['selection']): Set<string> {
   if (selection === '*') return new Set(manifest.models.map((m) => m.name));
   if (selection === 'default') return new Set(manifest.models.filter((m) => m.serveByDefault).map((m) => m.name));
   return new Set(selection);

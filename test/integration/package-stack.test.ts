@@ -1,14 +1,22 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { LAMBDA_UNZIPPED_LIMIT_BYTES, readFunctionArtifacts, readTemplate, type CfnTemplate, type FunctionArtifacts } from '../../scripts/stack-artifacts';
-import { readZipEntries } from '../../scripts/zip-central-directory';
+import { readZipEntries, readZipFile } from '../../scripts/zip-central-directory';
+import type { ModelManifest } from '../../lib/models/model-manifest-types';
 
 const repoRoot = resolve(__dirname, '../..');
 const PACKAGE_TIMEOUT_MS = 180_000;
 const MAX_FUNCTION_ZIP_BYTES = 2 * 1024 * 1024;
+/**
+ * The served models (iris-classifier, silero-vad, text-detector and the kernel models) are
+ * 7.7 MB unzipped; the full build with the benchmark MLPs is 77.7 MB. A margin, not a ceiling
+ * for new models: raise it when a served model is added.
+ */
+const MAX_MODELS_LAYER_UNZIPPED_BYTES = 12 * 1024 * 1024;
 
 const V2_ROUTE_KEYS = [
   'GET /v2',
@@ -29,8 +37,12 @@ const execFileAsync = promisify(execFile);
 /** Runs `npm run package`'s packaging step (the build already ran in `npm test`) into `outDir`. */
 async function packageStack(outDir: string, serverlessArgs: string[] = []): Promise<void> {
   try {
+    // HOTPATH_MODELS unset: the stack's default selection (the manifest's serveByDefault models).
+    const env = { ...process.env };
+    delete env.HOTPATH_MODELS;
     await execFileAsync(process.execPath, [join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'scripts/package-stack.ts', '--out', outDir, ...serverlessArgs], {
       cwd: repoRoot,
+      env,
       timeout: PACKAGE_TIMEOUT_MS,
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -100,17 +112,48 @@ describe('serverless package (offline, default parameters)', () => {
     expect(resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
   });
 
-  it('attaches the runtime layer and the models layer holding every manifest model', () => {
+  it('attaches the runtime layer and the models layer', () => {
     const [api] = artifacts;
-    const manifest = JSON.parse(readFileSync(join(repoRoot, 'layers/models/build/models/manifest.json'), 'utf8')) as { models: { file: string }[] };
 
     expect(api!.layers.map((layer) => layer.logicalId).sort()).toEqual(['ModelsLambdaLayer', 'OnnxruntimeWebLambdaLayer']);
     const runtimeFiles = readZipEntries(join(outDir, 'onnxruntimeWeb.zip')).map((e) => e.name);
     expect(runtimeFiles).toContain('nodejs/node_modules/onnxruntime-web/package.json');
     expect(runtimeFiles.some((name) => name.startsWith('nodejs/node_modules/onnxruntime-web/') && name.endsWith('.wasm'))).toBe(true);
-    const modelFiles = readZipEntries(join(outDir, 'models.zip')).map((e) => e.name);
-    expect(modelFiles).toContain('models/manifest.json');
-    for (const model of manifest.models) expect(modelFiles).toContain(`models/${model.file}`);
+  });
+
+  it('ships only the served models in the models layer, with a manifest listing exactly those', () => {
+    // Prepare: every model the local build holds, and the ones the function serves by default.
+    const built = JSON.parse(readFileSync(join(repoRoot, 'layers/models/build/models/manifest.json'), 'utf8')) as ModelManifest;
+    const served = built.models.filter((model) => model.serveByDefault);
+    const zip = join(outDir, 'models.zip');
+
+    // Act
+    const files = readZipEntries(zip).map((e) => e.name).sort();
+    const manifest = JSON.parse(readZipFile(zip, 'models/manifest.json').toString('utf8')) as ModelManifest;
+
+    // Assess
+    expect(served.map((m) => m.name)).toEqual(expect.arrayContaining(['iris-classifier', 'silero-vad', 'text-detector']));
+    expect(built.models.filter((m) => !m.serveByDefault).map((m) => m.name)).toEqual(expect.arrayContaining(['mlp-small', 'mlp-medium', 'mlp-large']));
+    expect(files).toEqual(['models/manifest.json', ...served.map((m) => `models/${m.file}`)].sort());
+    expect(manifest).toEqual({ ...built, models: served });
+    for (const model of served) {
+      const bytes = readZipFile(zip, `models/${model.file}`);
+      expect({ model: model.name, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') }).toEqual({
+        model: model.name, bytes: model.bytes, sha256: model.sha256,
+      });
+    }
+  });
+
+  it('keeps the models layer to the served models\' size, without the benchmark MLPs', () => {
+    const [api] = artifacts;
+    const models = api!.layers.find((layer) => layer.logicalId === 'ModelsLambdaLayer')!;
+    const built = JSON.parse(readFileSync(join(repoRoot, 'layers/models/build/models/manifest.json'), 'utf8')) as ModelManifest;
+    const servedBytes = built.models.filter((m) => m.serveByDefault).reduce((sum, m) => sum + m.bytes, 0);
+    const manifestBytes = readZipEntries(join(outDir, 'models.zip')).find((e) => e.name === 'models/manifest.json')!.uncompressedBytes;
+
+    expect(models.unzippedBytes).toBe(servedBytes + manifestBytes);
+    expect(models.unzippedBytes).toBeLessThan(MAX_MODELS_LAYER_UNZIPPED_BYTES);
+    expect(models.zippedBytes).toBeLessThan(models.unzippedBytes);
   });
 
   it('ships only the bundle, its source map and the kernel modules in the function zip, under 2 MB', () => {
@@ -175,4 +218,29 @@ describe('serverless package (offline, --param="auth=jwt")', () => {
       expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
   });
+});
+
+describe('serverless package (offline) with a HOTPATH_MODELS the models layer was not built for', () => {
+  it('fails before making any zip, saying which selection to build the layers for', async () => {
+    // Prepare: straight `serverless package` (package-stack.ts would relink the layer first).
+    const outDir = mkdtempSync(join(tmpdir(), 'hotpath-package-mismatch-'));
+    const env = { ...process.env, HOTPATH_MODELS: 'mlp-small', HOTPATH_OFFLINE_PACKAGE: '1', SLS_TELEMETRY_DISABLED: '1' };
+
+    // Act
+    const run = execFileAsync(process.execPath, [join(repoRoot, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', outDir], {
+      cwd: repoRoot, env, timeout: PACKAGE_TIMEOUT_MS,
+    });
+
+    // Assess
+    try {
+      await expect(run).rejects.toMatchObject({
+        stdout: expect.stringContaining(
+          "function 'api' serves HOTPATH_MODELS='mlp-small' but layer 'models' (layers/models/build-production) was built for 'default'; run `HOTPATH_MODELS='mlp-small' npm run build:layers` first",
+        ),
+      });
+      expect(readdirSync(outDir).filter((f) => f.endsWith('.zip'))).toEqual([]);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  }, PACKAGE_TIMEOUT_MS);
 });
