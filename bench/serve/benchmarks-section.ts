@@ -48,7 +48,6 @@ export interface ServingSection {
 
 /** Replaces (or appends) the `## Serving` section of BENCHMARKS.md; other sections are left as they are. */
 export function writeServingSection(repoRoot: string, section: ServingSection): string {
-  const path = join(repoRoot, 'BENCHMARKS.md');
   const body = [
     HEADING,
     '',
@@ -83,13 +82,19 @@ export function writeServingSection(repoRoot: string, section: ServingSection): 
     '',
     ...section.findings.flatMap((f) => [f, '']),
   ].join('\n');
+  return replaceBenchmarksSection(repoRoot, HEADING, body);
+}
+
+/** Replaces (or appends) the section under `heading` (`## ...`, up to the next `## `) of BENCHMARKS.md with `body`, which starts with that heading. */
+export function replaceBenchmarksSection(repoRoot: string, heading: string, body: string): string {
+  const path = join(repoRoot, 'BENCHMARKS.md');
   const existing = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\n';
-  const start = existing.indexOf(`\n${HEADING}\n`) >= 0 ? existing.indexOf(`\n${HEADING}\n`) + 1 : existing.startsWith(`${HEADING}\n`) ? 0 : -1;
+  const start = existing.indexOf(`\n${heading}\n`) >= 0 ? existing.indexOf(`\n${heading}\n`) + 1 : existing.startsWith(`${heading}\n`) ? 0 : -1;
   let next: string;
   if (start < 0) {
     next = `${existing.replace(/\n*$/, '\n\n')}${body}`;
   } else {
-    const after = existing.indexOf('\n## ', start + HEADING.length);
+    const after = existing.indexOf('\n## ', start + heading.length);
     next = existing.slice(0, start) + body + (after < 0 ? '' : `\n${existing.slice(after + 1)}`);
   }
   writeFileSync(path, `${next.replace(/\n*$/, '')}\n`);

@@ -1,0 +1,66 @@
+import { startBenchChild, type BenchChild } from './bench-children';
+import type { BenchPlan } from './bench-plan';
+import type { BenchProgress } from './bench-progress';
+import { runLoad, type LoadPoint } from './load-run';
+import { describePoint } from './point-format';
+import { probeAnswer } from './server-probe';
+import { prepareLoadRequest, SERVER_MODELS, workloadById } from './server-workloads';
+
+/** The doors compared, each the same serving runtime and OIP core behind a different HTTP layer. */
+export const FRAMEWORK_DOORS = ['node-http', 'fastify', 'hono'] as const;
+export type FrameworkDoor = (typeof FRAMEWORK_DOORS)[number];
+
+export const FRAMEWORK_LABELS: Record<FrameworkDoor, string> = {
+  'node-http': 'node:http',
+  fastify: 'fastify 5.12.8',
+  hono: 'hono 4.13.19 + @hono/node-server 2.1.9',
+};
+
+export interface FrameworkMeasurement {
+  readonly door: FrameworkDoor;
+  readonly workload: string;
+  /** One point per round, in round order. */
+  readonly rounds: readonly LoadPoint[];
+  /** The door's resident memory once ready, before any load. */
+  readonly idleRssBytes: number | undefined;
+}
+
+/**
+ * node:http vs fastify vs hono in one run: all three servers up at once (idle ones cost no
+ * CPU), every workload warmed on each, then rounds of one point per framework, the order
+ * reversed every other round (A B C, C B A) so drift in the machine's load hits all alike.
+ */
+export async function runFrameworkPhase(plan: BenchPlan, progress: BenchProgress, idleRss: (pid: number) => number | undefined): Promise<FrameworkMeasurement[]> {
+  const doors = new Map<FrameworkDoor, BenchChild>();
+  try {
+    for (const door of FRAMEWORK_DOORS) {
+      progress.log(`frameworks: starting ${FRAMEWORK_LABELS[door]}`);
+      doors.set(door, await startBenchChild(`server-child --door ${door}`, 'bench/server/server-child.ts', ['--door', door], { HOTPATH_MODELS: SERVER_MODELS }));
+    }
+    const idle = new Map([...doors].map(([door, child]) => [door, idleRss(child.pid)]));
+    const measurements: FrameworkMeasurement[] = [];
+    for (const workloadId of plan.frameworkWorkloads) {
+      const workload = workloadById(workloadId);
+      const request = prepareLoadRequest(workload);
+      for (const [door, child] of doors) {
+        await probeAnswer(child.url!, workload, request);
+        progress.log(`frameworks: warming ${door} on ${workloadId} (${plan.warmupMs / 1000} s)`);
+        await runLoad(child.url!, request, { connections: plan.frameworkConnections, durationMs: plan.warmupMs });
+      }
+      const rounds = new Map<FrameworkDoor, LoadPoint[]>(FRAMEWORK_DOORS.map((d) => [d, []]));
+      for (let round = 0; round < plan.frameworkRounds; round++) {
+        const order = round % 2 === 0 ? [...FRAMEWORK_DOORS] : [...FRAMEWORK_DOORS].reverse();
+        for (const door of order) {
+          const child = doors.get(door)!;
+          const point = await runLoad(child.url!, request, { connections: plan.frameworkConnections, durationMs: plan.pointMs, rssRoot: child.pid });
+          rounds.get(door)!.push(point);
+          progress.log(`frameworks ${workloadId} round ${round + 1}/${plan.frameworkRounds} ${door}: ${describePoint(point)}`);
+        }
+      }
+      for (const door of FRAMEWORK_DOORS) measurements.push({ door, workload: workloadId, rounds: rounds.get(door)!, idleRssBytes: idle.get(door) });
+    }
+    return measurements;
+  } finally {
+    await Promise.all([...doors.values()].map((child) => child.stop()));
+  }
+}

@@ -1,0 +1,206 @@
+import type { BenchResult } from '../bench-results';
+import { machineLine, replaceBenchmarksSection } from '../serve/benchmarks-section';
+import type { BenchPlan } from './bench-plan';
+import { FRAMEWORK_DOORS, FRAMEWORK_LABELS, type FrameworkMeasurement } from './framework-phase';
+import type { GzipDecodeMeasurement } from './gzip-decode';
+import type { LoadPoint } from './load-run';
+import type { OfflineMeasurement } from './offline-phase';
+import { OFFLINE_RSS_LIMIT_BYTES } from './offline-phase';
+import { mb, msText } from './point-format';
+import { frameworkSummary, TARGET_CONNECTIONS, TARGETS } from './server-results';
+import type { SweepMeasurement } from './sweep-phase';
+
+const HEADING = '## Server';
+
+export interface ServerSection {
+  readonly plan: BenchPlan;
+  readonly date: string;
+  readonly loadAtStart: string;
+  readonly loadAtEnd: string;
+  readonly minutes: number;
+  readonly frameworks?: readonly FrameworkMeasurement[];
+  readonly sweep?: SweepMeasurement;
+  readonly offline?: OfflineMeasurement;
+  readonly gzip?: GzipDecodeMeasurement;
+  readonly targets: readonly BenchResult[];
+}
+
+const perSec = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixed(2) : '-');
+
+function targetTable(targets: readonly BenchResult[]): string[] {
+  const lines = ['| case | metric | ours | anchor | ratio | target | met |', '| --- | --- | ---: | ---: | ---: | ---: | --- |'];
+  for (const r of targets) {
+    const target = r.target_ratio === undefined ? (r.metric === 'errors' ? '0' : '') : `${r.lower_is_better ? '≤' : '≥'} ${r.target_ratio}`;
+    lines.push(`| ${r.case} | ${r.metric} | ${r.value} | ${r.anchor_value ?? ''} | ${r.ratio ?? ''} | ${target} | ${r.met ? 'yes' : '**no**'} |`);
+  }
+  return lines;
+}
+
+function sweepTables(sweep: SweepMeasurement, connections: readonly number[]): string[] {
+  const out: string[] = [];
+  for (const w of sweep.workloads) {
+    const s = w.session;
+    out.push(
+      `**${w.workload}** (answer ${w.answerBytes} bytes). Bare \`session.run\`: ${perSec(s.runsPerSec)} runs/s, p50 ${msText(s.latency.p50)} ms, p99 ${msText(s.latency.p99)} ms (${s.threads} thread(s), ${s.backend}).`,
+      '',
+      '| connections | server req/s | p50 ms | p99 ms | errors | peak RSS MB | minimal HTTP req/s | p50 ms | p99 ms | server / minimal | server / session.run |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    w.server.forEach((p, i) => {
+      const m = w.minimal[i]!;
+      out.push(`| ${connections[i]} | ${perSec(p.reqPerSec)} | ${msText(p.latency?.p50)} | ${msText(p.latency?.p99)} | ${p.errors} | ${mb(p.peakRssBytes)} | ${perSec(m.reqPerSec)} | ${msText(m.latency?.p50)} | ${msText(m.latency?.p99)} | ${ratio(p.reqPerSec, m.reqPerSec)} | ${ratio(p.reqPerSec, s.runsPerSec)} |`);
+    });
+    out.push('');
+  }
+  return out;
+}
+
+function offlineTable(offline: OfflineMeasurement, sweep: SweepMeasurement | undefined, plan: BenchPlan): string[] {
+  const out = ['| workload | connections | req/s | p50 ms | p99 ms | errors | peak RSS MB | server req/s, same point |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  for (const w of offline.workloads) {
+    w.points.forEach((p: LoadPoint, i) => {
+      const c = plan.offlineConnections[i]!;
+      const ours = sweep?.workloads.find((s) => s.workload === w.workload)?.server[plan.sweepConnections.indexOf(c)];
+      const stopped = p.stoppedAtRss !== undefined ? ` (stopped at ${mb(p.stoppedAtRss)} MB after ${p.durationS.toFixed(1)} s)` : '';
+      out.push(`| ${w.workload} | ${c} | ${perSec(p.reqPerSec)} | ${msText(p.latency?.p50)} | ${msText(p.latency?.p99)} | ${p.errors} | ${mb(p.peakRssBytes)}${stopped} | ${perSec(ours?.reqPerSec)} |`);
+    });
+  }
+  return out;
+}
+
+/** The framework table and the recommendation that follows from it. */
+function frameworkPart(measurements: readonly FrameworkMeasurement[], plan: BenchPlan): string[] {
+  const workloads = plan.frameworkWorkloads;
+  const out = [
+    `| framework | ${workloads.map((w) => `${w} req/s | p99 ms`).join(' | ')} | idle RSS MB |`,
+    `| --- | ${workloads.map(() => '---: | ---:').join(' | ')} | ---: |`,
+  ];
+  const summary = (door: string, w: string) => {
+    const m = measurements.find((x) => x.door === door && x.workload === w);
+    return m ? frameworkSummary(m) : undefined;
+  };
+  for (const door of FRAMEWORK_DOORS) {
+    const cells = workloads.map((w) => {
+      const s = summary(door, w);
+      return `${perSec(s?.reqPerSec)} | ${msText(s?.p99)}`;
+    });
+    out.push(`| ${FRAMEWORK_LABELS[door]} | ${cells.join(' | ')} | ${mb(measurements.find((x) => x.door === door)?.idleRssBytes)} |`);
+  }
+  // Geometric mean over the workloads of each framework's req/s over node:http's.
+  const relative = (door: string) => Math.exp(workloads.reduce((sum, w) => sum + Math.log((summary(door, w)?.reqPerSec ?? NaN) / (summary('node-http', w)?.reqPerSec ?? NaN)), 0) / workloads.length);
+  const others = FRAMEWORK_DOORS.filter((d) => d !== 'node-http').map((d) => ({ door: d, rel: relative(d) }));
+  const best = others.reduce((a, b) => (b.rel > a.rel ? b : a));
+  const relText = others.map((o) => `${FRAMEWORK_LABELS[o.door]} ${o.rel.toFixed(2)}×`).join(', ');
+  out.push('');
+  if (!(best.rel > 1.05)) {
+    out.push(
+      `**Choice: node:http.** Against node:http's req/s (geometric mean over the two workloads): ${relText}. `
+        + 'No framework is more than 5% faster on this workload, so none pays for itself: the server has a handful of fixed OIP routes '
+        + '(the router is ours and transport-neutral, shared with the Lambda handler), it needs the raw body bytes (the binary extension, '
+        + 'bounded inflate before allocation), control of the socket for admission (503 + Retry-After before the body is read), keep-alive, '
+        + 'SIGTERM draining and later streaming answers, all of which node:http gives directly; a framework adds a dependency and a '
+        + 'request/response translation (hono: Node request → Web Request → Web Response → Node response) for no measured gain.',
+    );
+  } else {
+    out.push(
+      `**Choice: ${FRAMEWORK_LABELS[best.door]}.** Against node:http's req/s (geometric mean over the two workloads): ${relText}; `
+        + `${FRAMEWORK_LABELS[best.door]} is more than 5% faster here, worth the dependency; check its p99 above before adopting it.`,
+    );
+  }
+  return out;
+}
+
+function findings(section: ServerSection): string[] {
+  const out: string[] = [];
+  const { sweep, plan } = section;
+  const i32 = plan.sweepConnections.indexOf(TARGET_CONNECTIONS);
+  if (sweep && i32 >= 0) {
+    const model = sweep.workloads.find((w) => w.workload === TARGETS.modelBound.workload);
+    const http = sweep.workloads.find((w) => w.workload === TARGETS.httpBound.workload);
+    if (model) {
+      const p = model.server[i32]!;
+      out.push(`- Model-bound (${model.workload}, ${TARGET_CONNECTIONS} connections): ${perSec(p.reqPerSec)} req/s against ${perSec(model.session.runsPerSec)} bare session.run runs/s (${ratio(p.reqPerSec, model.session.runsPerSec)}×; target ≥ ${TARGETS.modelBound.ratio}). `
+        + `p50 ${msText(p.latency?.p50)} ms at ${TARGET_CONNECTIONS} in flight is queueing behind one session: ${TARGET_CONNECTIONS} × ${msText(model.session.latency.p50)} ms per run ≈ ${msText(TARGET_CONNECTIONS * model.session.latency.p50)} ms.`);
+    }
+    if (http) {
+      const p = http.server[i32]!;
+      const m = http.minimal[i32]!;
+      out.push(`- HTTP-bound (${http.workload}, ${TARGET_CONNECTIONS} connections): ${perSec(p.reqPerSec)} req/s against the minimal node:http server's ${perSec(m.reqPerSec)} (${ratio(p.reqPerSec, m.reqPerSec)}×; target ≥ ${TARGETS.httpBound.ratio}); `
+        + `bare session.run alone does ${perSec(http.session.runsPerSec)} runs/s. The load generator (autocannon, one process) shares the 2 cores with the server, so both sides are bounded by it too.`);
+    }
+  }
+  if (section.offline) {
+    const worst = Math.max(...section.offline.workloads.flatMap((w) => w.points.map((p) => p.peakRssBytes ?? 0)));
+    out.push(`- serverless-offline (the Lambda emulator) measured at ${plan.offlineConnections.join(' and ')} connections only, each point stopped above ${mb(OFFLINE_RSS_LIMIT_BYTES)} MB: it starts one Lambda instance (a full INIT, every model loaded again) per concurrent request; idle ${mb(section.offline.idleRssBytes)} MB, peak ${mb(worst)} MB.`);
+  }
+  if (section.gzip) {
+    const g = section.gzip;
+    out.push(`- Content-Encoding on a 1M FP32 binary request (${(g.binaryBytes / 1e6).toFixed(2)} MB): gzip body ${(g.gzipBytes / 1e6).toFixed(2)} MB, inflate + decode median ${msText(g.gzip.p50)} ms `
+      + `(deflate ${msText(g.deflate.p50)} ms) against ${msText(g.decode.p50)} ms to decode the uncompressed body: the inflate is nearly all of it, and uniform random floats barely compress, so on a LAN compression costs more than it saves.`);
+  }
+  return out;
+}
+
+/** Replaces (or appends) the `## Server` section of BENCHMARKS.md; the other sections stay as they are. */
+export function writeServerSection(repoRoot: string, section: ServerSection): string {
+  const { plan } = section;
+  const lines = [
+    HEADING,
+    '',
+    'Command: `npm run bench:server` (about 10 minutes; `-- --quick` for 2 s points, `-- --only frameworks,server,offline,gzip` or workload ids to run parts; those runs write nothing unless `--write`). '
+      + 'Results: `bench/results/server.json`.',
+    '',
+    `Machine: ${machineLine()}; load average (1/5/15 min) ${section.loadAtStart} at start, ${section.loadAtEnd} at the end. Date: ${section.date}. Run time ${section.minutes.toFixed(1)} min, `
+      + `${plan.pointMs / 1000} s per point after a ${plan.warmupMs / 1000} s warm-up per server and workload. `
+      + 'Every server runs in its own process with `HOTPATH_MODELS=iris-classifier,mlp-medium` and the default threads; load comes from autocannon 9 '
+      + 'in the bench process (keep-alive connections, one request in flight per connection) on the same 2 cores, so every figure includes the load generator\'s share of the CPU. '
+      + 'p50/p99 are nearest-rank over every 2xx answer; errors are non-2xx answers plus socket errors and timeouts; peak RSS is the highest VmRSS sampled every 100 ms during the point. '
+      + 'Quote ratios: both sides of each were measured in this run, seconds apart.',
+    '',
+    `### Targets at ${TARGET_CONNECTIONS} connections`,
+    '',
+    ...(section.targets.length > 0 ? targetTable(section.targets) : ['(not measured in this run)']),
+    '',
+  ];
+  if (section.sweep) {
+    lines.push(
+      '### Concurrency sweep: the server and the two limits',
+      '',
+      `Server: ${section.sweep.serverDoor === 'oip' ? '`startOipServer` (lib/server/oip-server.ts)' : 'the bench\'s node:http stand-in (lib/server/oip-server.ts did not exist yet)'}, idle RSS ${mb(section.sweep.serverIdleRssBytes)} MB. `
+        + 'Minimal HTTP server: node:http reading the whole request, `JSON.parse` of its JSON (the binary requests\' JSON header), answering the bytes the server answered to the same request '
+        + `(idle RSS ${mb(section.sweep.minimalIdleRssBytes)} MB). Bare session.run: the server's runtime (createServingRuntime: WasmBackend, threads, warm-up) in a process of its own, one run after another on the decoded inputs.`,
+      '',
+      ...sweepTables(section.sweep, plan.sweepConnections),
+    );
+  }
+  if (section.offline) {
+    lines.push('### serverless-offline (`npm run start:lambda`, the Lambda emulator)', '', ...offlineTable(section.offline, section.sweep, plan), '');
+  }
+  if (section.frameworks) {
+    lines.push(
+      `### Framework choice: node:http vs fastify vs hono (${plan.frameworkConnections} connections)`,
+      '',
+      `All three doors serve the same serving runtime through the same core (\`serveOipRequest\` + \`errorToHttpResponse\`), each in its own process, all up at once; `
+        + `${plan.frameworkRounds} rounds of one ${plan.pointMs / 1000} s point per framework, the order reversed every other round; medians of the rounds.`,
+      '',
+      ...frameworkPart(section.frameworks, plan),
+      '',
+    );
+  }
+  if (section.gzip) {
+    const g = section.gzip;
+    lines.push(
+      '### Content-Encoding: cost of a compressed 1M FP32 binary request (in-process)',
+      '',
+      '| case | body MB | median ms | p99 ms | n |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      `| decodeInferRequest, uncompressed | ${(g.binaryBytes / 1e6).toFixed(2)} | ${msText(g.decode.p50)} | ${msText(g.decode.p99)} | ${g.decode.n} |`,
+      `| gzip (level 9): inflateRequestBody + decode | ${(g.gzipBytes / 1e6).toFixed(2)} | ${msText(g.gzip.p50)} | ${msText(g.gzip.p99)} | ${g.gzip.n} |`,
+      `| deflate (zlib, level 6): inflateRequestBody + decode | ${(g.deflateBytes / 1e6).toFixed(2)} | ${msText(g.deflate.p50)} | ${msText(g.deflate.p99)} | ${g.deflate.n} |`,
+      '',
+    );
+  }
+  lines.push('### Findings', '', ...findings(section), '');
+  return replaceBenchmarksSection(repoRoot, HEADING, lines.join('\n'));
+}

@@ -1,0 +1,101 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { askChild, startBenchChild, type BenchChild } from './bench-children';
+import type { BenchPlan } from './bench-plan';
+import type { BenchProgress } from './bench-progress';
+import { runLoad, type LoadPoint } from './load-run';
+import type { FixedAnswer } from './minimal-http-child';
+import { describePoint, msText } from './point-format';
+import { processMemory } from './process-memory';
+import { probeAnswer } from './server-probe';
+import { prepareLoadRequest, SERVER_MODELS, workloadById, type PreparedLoadRequest } from './server-workloads';
+import type { SessionLoopAnswer } from './session-loop-child';
+
+const repoRoot = resolve(__dirname, '../..');
+
+/** What the sweep measured on one workload: the server and the two limits. */
+export interface WorkloadSweep {
+  readonly workload: string;
+  readonly server: readonly LoadPoint[];
+  readonly minimal: readonly LoadPoint[];
+  readonly session: SessionLoopAnswer;
+  /** Bytes of the answer the minimal server replays (the real server's answer to this request). */
+  readonly answerBytes: number;
+}
+
+export interface SweepMeasurement {
+  /** `oip` (lib/server/oip-server.ts) or the bench's node:http stand-in while that file does not exist. */
+  readonly serverDoor: 'oip' | 'node-http';
+  readonly serverIdleRssBytes: number;
+  readonly minimalIdleRssBytes: number;
+  readonly workloads: readonly WorkloadSweep[];
+}
+
+/** The real server when it exists; until then the bench's node:http door on the same core. */
+export function sweepServerDoor(): 'oip' | 'node-http' {
+  return existsSync(join(repoRoot, 'lib/server/oip-server.ts')) ? 'oip' : 'node-http';
+}
+
+function withWorkloadHeader(request: PreparedLoadRequest, workload: string): PreparedLoadRequest {
+  return { ...request, headers: { ...request.headers, 'x-bench-workload': workload } };
+}
+
+/**
+ * The concurrency sweep. Per workload: the server and the minimal HTTP server warmed, one
+ * session.run loop (the model's limit), then at each concurrency the server and the minimal
+ * server back to back, so each ratio's two sides are measured a few seconds apart.
+ */
+export async function runSweepPhase(plan: BenchPlan, progress: BenchProgress): Promise<SweepMeasurement> {
+  const children: BenchChild[] = [];
+  const answersDir = mkdtempSync(join(tmpdir(), 'bench-server-'));
+  try {
+    const serverDoor = sweepServerDoor();
+    if (serverDoor !== 'oip') progress.log('server: lib/server/oip-server.ts does not exist yet; measuring the bench\'s node:http stand-in on the same core');
+    progress.log(`server: starting (${serverDoor === 'oip' ? 'startOipServer' : 'node:http stand-in'}, HOTPATH_MODELS=${SERVER_MODELS})`);
+    const server = await startBenchChild(`server-child --door ${serverDoor}`, 'bench/server/server-child.ts', ['--door', serverDoor], { HOTPATH_MODELS: SERVER_MODELS });
+    children.push(server);
+    const serverIdleRssBytes = processMemory(server.pid)?.rssBytes ?? NaN;
+    const workloads = plan.workloads.map(workloadById);
+    const requests = new Map(workloads.map((w) => [w.id, prepareLoadRequest(w)]));
+    const answers: FixedAnswer[] = [];
+    for (const w of workloads) answers.push(await probeAnswer(server.url!, w, requests.get(w.id)!));
+    const answersFile = join(answersDir, 'answers.json');
+    writeFileSync(answersFile, JSON.stringify(answers));
+    const minimal = await startBenchChild('minimal-http-child', 'bench/server/minimal-http-child.ts', ['--answers', answersFile], {});
+    children.push(minimal);
+    const minimalIdleRssBytes = processMemory(minimal.pid)?.rssBytes ?? NaN;
+    progress.log('server: starting the session.run loop child');
+    const session = await startBenchChild('session-loop-child', 'bench/server/session-loop-child.ts', [], { HOTPATH_MODELS: SERVER_MODELS });
+    children.push(session);
+    progress.log(`server: idle RSS ${(serverIdleRssBytes / 2 ** 20).toFixed(0)} MB (minimal HTTP server ${(minimalIdleRssBytes / 2 ** 20).toFixed(0)} MB)`);
+
+    const sweeps: WorkloadSweep[] = [];
+    for (const w of workloads) {
+      const request = requests.get(w.id)!;
+      const minimalRequest = withWorkloadHeader(request, w.id);
+      progress.log(`server ${w.id}: warming both servers (${plan.warmupMs / 1000} s each, 8 connections)`);
+      await runLoad(server.url!, request, { connections: 8, durationMs: plan.warmupMs });
+      await runLoad(minimal.url!, minimalRequest, { connections: 8, durationMs: plan.warmupMs });
+      const loop = await askChild<SessionLoopAnswer>(session, { type: 'run', workload: w.id, durationMs: plan.pointMs }, plan.pointMs + 60_000);
+      progress.log(`session.run ${w.id}: ${loop.runsPerSec.toFixed(0)} runs/s (median 1 s window ${loop.runsPerSecMedianWindow.toFixed(0)}), p50 ${msText(loop.latency.p50)} ms, p99 ${msText(loop.latency.p99)} ms, ${loop.threads} thread(s), ${loop.backend}`);
+      const serverPoints: LoadPoint[] = [];
+      const minimalPoints: LoadPoint[] = [];
+      for (const connections of plan.sweepConnections) {
+        const ours = await runLoad(server.url!, request, { connections, durationMs: plan.pointMs, rssRoot: server.pid });
+        serverPoints.push(ours);
+        progress.log(`server ${w.id} c=${connections}: ${describePoint(ours)}`);
+        const limit = await runLoad(minimal.url!, minimalRequest, { connections, durationMs: plan.pointMs, rssRoot: minimal.pid });
+        minimalPoints.push(limit);
+        progress.log(`minimal-http ${w.id} c=${connections}: ${describePoint(limit)}`);
+      }
+      const answerBytes = Buffer.from(answers.find((a) => a.workload === w.id)!.bodyBase64, 'base64').byteLength;
+      sweeps.push({ workload: w.id, server: serverPoints, minimal: minimalPoints, session: loop, answerBytes });
+    }
+    return { serverDoor, serverIdleRssBytes, minimalIdleRssBytes, workloads: sweeps };
+  } finally {
+    await Promise.all(children.map((child) => child.stop()));
+    rmSync(answersDir, { recursive: true, force: true });
+  }
+}
