@@ -3,7 +3,7 @@ import { InvalidRequestError } from '../errors/hotpath-error';
 import type { DimConstraint, InputConstraint } from '../models/model-manifest-types';
 import { isFloatDatatype, halfBitsToFloat32 } from './datatypes';
 import type { RequestedOutput } from './infer-request-decoder';
-import type { HostTensor } from './tensor';
+import { MAX_DIM, elementCountText, elementCountWithin, type HostTensor } from './tensor';
 
 /** What the validator needs to know about a model. */
 export interface ModelSignature {
@@ -34,11 +34,16 @@ export function validateInferInputs(model: ModelSignature, inputs: readonly Host
     }
     checkDatatype(model, signature, tensor);
     checkShape(model, signature, tensor);
+    checkHoldsShape(tensor);
     if (isFloatDatatype(tensor.datatype) && (model.finiteInputs ?? model.inputs.map((s) => s.name)).includes(tensor.name)) {
       checkFinite(tensor);
     }
   }
   const given = new Set(inputs.map((t) => t.name));
+  if (given.size !== inputs.length) {
+    const twice = inputs.find((t, i) => inputs.findIndex((u) => u.name === t.name) !== i)!;
+    throw new InvalidRequestError(`input '${twice.name}' appears more than once`);
+  }
   const missing = model.inputs.filter((s) => !given.has(s.name));
   if (missing.length > 0) {
     throw new InvalidRequestError(
@@ -80,6 +85,23 @@ function checkShape(model: ModelSignature, signature: TensorSignature, tensor: H
   if (model.maxBatchSize > 0 && expected[0] === -1 && got[0]! > model.maxBatchSize) {
     throw new InvalidRequestError(
       `input '${tensor.name}': batch of ${got[0]} is over model '${model.name}''s max batch size ${model.maxBatchSize}; split the request or use batch scoring`,
+    );
+  }
+}
+
+/**
+ * The core takes tensors from every door, not only from the request decoder (which already
+ * bounds them): dims in [0, MAX_DIM] and data holding exactly the shape's elements, before a
+ * runtime is handed a length it would trust.
+ */
+function checkHoldsShape(tensor: HostTensor): void {
+  const badDim = tensor.shape.findIndex((d) => !Number.isInteger(d) || d < 0 || d > MAX_DIM);
+  if (badDim >= 0) {
+    throw new InvalidRequestError(`input '${tensor.name}': dim ${badDim} is ${tensor.shape[badDim]}; each dim must be an integer from 0 to ${MAX_DIM}`);
+  }
+  if (elementCountWithin(tensor.shape, tensor.data.length) !== tensor.data.length) {
+    throw new InvalidRequestError(
+      `input '${tensor.name}': shape ${JSON.stringify(tensor.shape)} holds ${elementCountText(tensor.shape)} elements but the tensor has ${tensor.data.length}`,
     );
   }
 }

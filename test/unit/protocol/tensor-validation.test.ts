@@ -190,6 +190,29 @@ describe('tensor-validation', () => {
     });
   });
 
+  describe('validateInferInputs on tensors from any door', () => {
+    it.each([
+      ['a dim past 2^31-1', { ...fp32('input', [1, 4]), shape: [1, 2 ** 31] }, "input 'input': dim 1 is 2147483648; each dim must be an integer from 0 to 2147483647"],
+      ['a fractional dim', { ...fp32('input', [1, 4]), shape: [0.5, 4] }, "input 'input': dim 0 is 0.5; each dim must be an integer from 0 to 2147483647"],
+      ['data shorter than the shape', fp32('input', [2, 4], [1, 2, 3, 4]), "input 'input': shape [2,4] holds 8 elements but the tensor has 4"],
+      ['data for a zero-size shape', fp32('input', [0, 4], [1, 2, 3, 4]), "input 'input': shape [0,4] holds 0 elements but the tensor has 4"],
+    ])('refuses a tensor with %s', (_, tensor, message) => {
+      // Act
+      const error = refusal(() => validateInferInputs({ ...iris, maxBatchSize: 0, inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, -1] }] }, [tensor]));
+
+      // Assess
+      expect(error.message).toBe(message);
+    });
+
+    it('refuses the same input twice', () => {
+      // Act
+      const error = refusal(() => validateInferInputs(iris, [fp32('input', [1, 4]), fp32('input', [1, 4])]));
+
+      // Assess
+      expect(error.message).toBe("input 'input' appears more than once");
+    });
+  });
+
   describe('validateInferInputs with manifest constraints', () => {
     const SILERO_HINT = 'send 64 samples of context and 512 new ones at 16 kHz, 32 and 256 at 8 kHz';
     const SIDE_HINT = 'resize or pad the image so both sides are multiples of 32';
