@@ -122,6 +122,8 @@ function modelMetadata(entry: RegisteredModel, versions: string[]) {
       version: m.version,
       max_batch_size: m.maxBatchSize,
       ...(m.labels ? { labels: m.labels } : {}),
+      // What the shapes cannot say (allowed values, multiples, windows): checked before the runtime sees a request.
+      ...(m.constraints ? { constraints: m.constraints } : {}),
       ...(m.description ? { description: m.description } : {}),
       ...(entry.state.ready ? { route: entry.state.backend.route } : {}),
     },

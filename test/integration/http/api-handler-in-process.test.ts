@@ -51,6 +51,16 @@ describe('api handler (in process, real models)', () => {
     expect(fromBinary[1]!.data).toEqual(fromJson[1]!.data);
   });
 
+  it('lists the constraints the shapes cannot say in the model metadata', async () => {
+    const result = await api.call('GET', '/v2/models/silero-vad');
+    expect(result.statusCode).toBe(200);
+    const { parameters } = JSON.parse(result.body!);
+    expect(parameters.constraints.sr.oneOf).toEqual([8000, 16000]);
+    expect(JSON.parse((await api.call('GET', '/v2/models/text-detector')).body!).parameters.constraints.x.dims).toEqual(
+      expect.arrayContaining([expect.objectContaining({ axis: 2, multipleOf: 32 })]),
+    );
+  });
+
   it('abandons an inference that the function\'s remaining time cannot cover with a 504, before running it', async () => {
     const event = JSON.parse(readFileSync(join('events/http', 'infer-json.json'), 'utf8'));
     const result = await api.invoke(event, 100);
