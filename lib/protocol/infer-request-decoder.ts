@@ -70,17 +70,56 @@ function parseJsonObject(bytesOrText: Uint8Array | string): Record<string, unkno
   const empty = typeof bytesOrText === 'string' ? bytesOrText.length === 0 : bytesOrText.byteLength === 0;
   if (empty) throw new InvalidRequestError('request body is empty; send an infer request with "inputs"');
   let parsed: unknown;
+  // TextDecoder drops a leading BOM from bytes; drop it from text too, so both read alike.
+  const text = typeof bytesOrText === 'string' ? bytesOrText.replace(/^\uFEFF/, '') : UTF8.decode(bytesOrText);
   try {
-    // TextDecoder drops a leading BOM from bytes; drop it from text too, so both read alike.
-    const text = typeof bytesOrText === 'string' ? bytesOrText.replace(/^\uFEFF/, '') : UTF8.decode(bytesOrText);
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new InvalidRequestError(`request body is not valid JSON: ${(error as Error).message}`);
+    parsed = parseWithNonFiniteLiterals(text);
+    if (parsed === undefined) throw new InvalidRequestError(`request body is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new InvalidRequestError('request body must be a JSON object with "inputs"');
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * Triton's Python client (python-rapidjson) writes NaN and ±Infinity as the bare literals
+ * `NaN`, `Infinity` and `-Infinity`, which JSON.parse refuses; Triton's server reads them.
+ * Only after JSON.parse has failed (never on the hot path): the literals outside strings
+ * become the strings "NaN" / "Infinity" / "-Infinity" that float inputs take, and the text is
+ * parsed again. Undefined when it is still not JSON, or had no such literal.
+ */
+function parseWithNonFiniteLiterals(text: string): unknown {
+  if (!/NaN|Infinity/.test(text)) return undefined;
+  let out = '';
+  let inString = false;
+  let replaced = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    const literal = text.startsWith('NaN', i) ? 'NaN' : text.startsWith('-Infinity', i) ? '-Infinity' : text.startsWith('Infinity', i) ? 'Infinity' : undefined;
+    if (literal !== undefined) {
+      out += `"${literal}"`;
+      i += literal.length - 1;
+      replaced = true;
+      continue;
+    }
+    out += c;
+  }
+  if (!replaced) return undefined;
+  try {
+    return JSON.parse(out);
+  } catch {
+    return undefined;
+  }
 }
 
 function decodeInferHeader(header: Record<string, unknown>, binary: Uint8Array | undefined): InferRequest {

@@ -644,3 +644,22 @@ describe('decodeInferRequest Inference-Header-Content-Length parsing', () => {
     expect(() => decodeInferRequest(body, { 'inference-header-content-length': value })).toThrow(/is not a non-negative integer/);
   });
 });
+
+describe('decodeInferRequest with the non-finite literals Triton\'s Python client writes', () => {
+  it('reads bare NaN, Infinity and -Infinity outside strings as the float values', () => {
+    // Prepare: python-rapidjson's dumps of [nan, inf, -inf, 1.0]; the id holds the same words as text.
+    const body = '{"id":"NaN Infinity","inputs":[{"name":"x","shape":[4],"datatype":"FP32","data":[NaN,Infinity,-Infinity,1.0]}]}';
+
+    // Act
+    const request = decodeInferRequest(body, {});
+
+    // Assess
+    expect(request.id).toBe('NaN Infinity');
+    expect(Array.from(request.inputs[0]!.data as Float32Array)).toEqual([NaN, Infinity, -Infinity, 1]);
+  });
+
+  it('still refuses a body that is not JSON with the literals replaced', () => {
+    expect(() => decodeInferRequest('{"inputs":[NaN,', {})).toThrow(/request body is not valid JSON/);
+    expect(() => decodeInferRequest('{"inputs": nan}', {})).toThrow(/request body is not valid JSON/);
+  });
+});
