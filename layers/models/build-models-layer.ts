@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import type { TensorSignature } from '../../lib/backends/inference-backend';
+import type { TensorSignature } from '../../lib/protocol/tensor';
 import type { ManifestModel, ModelManifest } from '../../lib/models/model-manifest-types';
 import { REPO_ROOT } from '../layer-paths';
 import type { ModelArtifactSpec } from './model-artifact-spec';

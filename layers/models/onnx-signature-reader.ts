@@ -1,5 +1,5 @@
 import { onnx } from 'onnx-proto';
-import type { TensorSignature } from '../../lib/backends/inference-backend';
+import type { TensorSignature } from '../../lib/protocol/tensor';
 import type { OipDatatype } from '../../lib/protocol/tensor';
 
 const OIP_BY_ONNX_TYPE: Partial<Record<number, OipDatatype>> = {

@@ -1,12 +1,5 @@
-import type { HostTensor, OipDatatype } from '../protocol/tensor';
+import type { HostTensor, TensorSignature } from '../protocol/tensor';
 import type { OptimizationLevel } from '../models/model-manifest-types';
-
-/** Name, datatype and shape (-1 for a variable dimension) of one model input or output. */
-export interface TensorSignature {
-  readonly name: string;
-  readonly datatype: OipDatatype;
-  readonly shape: readonly number[];
-}
 
 /** What a backend needs to create a session for one model. */
 export interface ModelLoadRequest {

@@ -7,7 +7,8 @@ import { readNpy } from '../../kernels/runtime/npy-file-format';
 import { kernelSimdLevel, type KernelSimdLevel } from '../../kernels/runtime/load-kernel-module';
 import { InvalidRequestError, ModelVerificationError } from '../errors/hotpath-error';
 import type { HostTensor } from '../protocol/tensor';
-import type { BackendSession, InferenceBackend, ModelLoadRequest, TensorSignature } from './inference-backend';
+import type { BackendSession, InferenceBackend, ModelLoadRequest } from './inference-backend';
+import type { TensorSignature } from '../protocol/tensor';
 import { silenceDetectorKind } from './kernel-models/silence-detector-model';
 
 /** One kernel model, loaded: synchronous run over host tensors. */

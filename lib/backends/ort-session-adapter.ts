@@ -1,7 +1,8 @@
 import type * as OrtCommon from 'onnxruntime-common';
 import { HotpathError } from '../errors/hotpath-error';
 import type { HostTensor, OipDatatype, TensorData } from '../protocol/tensor';
-import type { BackendSession, TensorSignature } from './inference-backend';
+import type { BackendSession } from './inference-backend';
+import type { TensorSignature } from '../protocol/tensor';
 
 /** The part of onnxruntime's API (web and node both implement onnxruntime-common) the adapters use. */
 export type OrtModule = Pick<typeof OrtCommon, 'Tensor' | 'InferenceSession' | 'env'>;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import type { InferenceBackend, TensorSignature } from '../backends/inference-backend';
+import type { InferenceBackend } from '../backends/inference-backend';
+import type { TensorSignature } from '../protocol/tensor';
 import { ModelVerificationError } from '../errors/hotpath-error';
 import { allocateNumeric } from '../protocol/datatypes';
 import type { HostTensor } from '../protocol/tensor';

@@ -1,4 +1,4 @@
-import type { TensorSignature } from '../backends/inference-backend';
+import type { TensorSignature } from '../protocol/tensor';
 
 /** onnxruntime graph-optimisation levels a served file can have been saved at (not `all`: its layout transforms are CPU-specific). */
 export type OptimizationLevel = 'basic' | 'extended';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HotpathError } from '../errors/hotpath-error';
 import { isFloatDatatype, isOipDatatype } from '../protocol/datatypes';
-import type { TensorSignature } from '../backends/inference-backend';
+import type { TensorSignature } from '../protocol/tensor';
 import type { DimConstraint, InputConstraint, ManifestModel, ModelManifest } from './model-manifest-types';
 
 /** The manifest itself is unreadable or malformed: nothing can be served, so the cold start fails. */

@@ -1,4 +1,4 @@
-import type { TensorSignature } from '../backends/inference-backend';
+import type { TensorSignature } from './tensor';
 import { InvalidRequestError } from '../errors/hotpath-error';
 import type { DimConstraint, InputConstraint } from '../models/model-manifest-types';
 import { isFloatDatatype, halfBitsToFloat32 } from './datatypes';

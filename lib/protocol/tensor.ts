@@ -31,6 +31,13 @@ export interface HostTensor {
  */
 export const MAX_DIM = 2 ** 31 - 1;
 
+/** Name, datatype and shape (-1 for a variable dimension) of one model input or output: what model metadata lists and requests are checked against. */
+export interface TensorSignature {
+  readonly name: string;
+  readonly datatype: OipDatatype;
+  readonly shape: readonly number[];
+}
+
 /** Number of elements of a shape ([] is a scalar: 1 element). For shapes already checked; see elementCountWithin for a request's. */
 export function elementCount(shape: readonly number[]): number {
   let n = 1;

@@ -3,7 +3,7 @@ import { pcm16ToFloat32 } from '../../../kernels/audio/audio-kernels';
 import { frameGeometry, type SilenceDetectorOptions } from '../../../kernels/audio/speech-state-machine';
 import { InvalidRequestError, ModelVerificationError } from '../../errors/hotpath-error';
 import type { HostTensor } from '../../protocol/tensor';
-import type { TensorSignature } from '../inference-backend';
+import type { TensorSignature } from '../../protocol/tensor';
 import type { KernelModelKind } from '../kernel-backend';
 
 /**
