@@ -73,7 +73,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
 export function estimateSeconds(plan: BenchPlan): Record<BenchPart, number> {
   const point = plan.pointMs / 1000;
   const warm = plan.warmupMs / 1000;
-  const doors = 3;
+  const doors = 4; // node:http, fastify, hono and the server
   const frameworks = plan.frameworkWorkloads.length * (doors * warm + plan.frameworkRounds * doors * point) + doors * 8;
   // Per workload: warm the server and the minimal server, one session.run loop, then both servers at every concurrency.
   const server = plan.workloads.length * (2 * warm + point + 2 * plan.sweepConnections.length * point) + 15;

@@ -27,7 +27,7 @@ import { msText } from './point-format';
 import { processMemory } from './process-memory';
 import { frameworkResults, frameworkSummary, offlineResults, sweepResults, targetRows } from './server-results';
 import { writeServerSection } from './server-section';
-import { runSweepPhase, sweepServerDoor, type SweepMeasurement } from './sweep-phase';
+import { runSweepPhase, type SweepMeasurement } from './sweep-phase';
 
 const repoRoot = resolve(__dirname, '../..');
 
@@ -43,8 +43,7 @@ function printPlan(plan: BenchPlan): number {
     `bench:server: ${parts}; total ~${clock(total)} (min:s)\n`
       + `  ${plan.pointMs / 1000} s points; sweep ${plan.sweepConnections.join('/')} connections on ${plan.workloads.join(', ')}; `
       + `offline ${plan.offlineConnections.join('/')}; frameworks ${plan.frameworkRounds} rounds at ${plan.frameworkConnections} on ${plan.frameworkWorkloads.join(', ')}\n`
-      + `  server under test: ${sweepServerDoor() === 'oip' ? 'startOipServer (lib/server/oip-server.ts)' : 'node:http stand-in (lib/server/oip-server.ts not there yet)'}; `
-      + `results ${plan.write ? 'written to bench/results/server.json and BENCHMARKS.md' : 'printed only (no --write)'}; load average ${loadLine()}\n`,
+      + `  results ${plan.write ? 'written to bench/results/server.json and BENCHMARKS.md' : 'printed only (no --write)'}; load average ${loadLine()}\n`,
   );
   return total;
 }

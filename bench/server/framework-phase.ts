@@ -8,12 +8,15 @@ import { prepareLoadRequest, SERVER_MODELS, workloadById } from './server-worklo
 
 /** The doors compared, each the same serving runtime and OIP core behind a different HTTP layer. */
 export const FRAMEWORK_DOORS = ['node-http', 'fastify', 'hono'] as const;
-export type FrameworkDoor = (typeof FRAMEWORK_DOORS)[number];
+/** Measured beside them: `npm start`'s server, node:http plus what it adds (admission, deadline and abort, metrics). */
+export const MEASURED_DOORS = [...FRAMEWORK_DOORS, 'oip'] as const;
+export type FrameworkDoor = (typeof MEASURED_DOORS)[number];
 
 export const FRAMEWORK_LABELS: Record<FrameworkDoor, string> = {
   'node-http': 'node:http',
   fastify: 'fastify 5.12.8',
   hono: 'hono 4.13.19 + @hono/node-server 2.1.9',
+  oip: 'the server (startOipServer)',
 };
 
 export interface FrameworkMeasurement {
@@ -26,14 +29,15 @@ export interface FrameworkMeasurement {
 }
 
 /**
- * node:http vs fastify vs hono in one run: all three servers up at once (idle ones cost no
- * CPU), every workload warmed on each, then rounds of one point per framework, the order
- * reversed every other round (A B C, C B A) so drift in the machine's load hits all alike.
+ * node:http vs fastify vs hono in one run, and the server itself beside them: all up at once
+ * (idle ones cost no CPU), every workload warmed on each, then rounds of one point per door,
+ * the order reversed every other round (A B C D, D C B A) so drift in the machine's load hits
+ * all alike.
  */
 export async function runFrameworkPhase(plan: BenchPlan, progress: BenchProgress, idleRss: (pid: number) => number | undefined): Promise<FrameworkMeasurement[]> {
   const doors = new Map<FrameworkDoor, BenchChild>();
   try {
-    for (const door of FRAMEWORK_DOORS) {
+    for (const door of MEASURED_DOORS) {
       progress.log(`frameworks: starting ${FRAMEWORK_LABELS[door]}`);
       doors.set(door, await startBenchChild(`server-child --door ${door}`, 'bench/server/server-child.ts', ['--door', door], { HOTPATH_MODELS: SERVER_MODELS }));
     }
@@ -47,9 +51,9 @@ export async function runFrameworkPhase(plan: BenchPlan, progress: BenchProgress
         progress.log(`frameworks: warming ${door} on ${workloadId} (${plan.warmupMs / 1000} s)`);
         await runLoad(child.url!, request, { connections: plan.frameworkConnections, durationMs: plan.warmupMs });
       }
-      const rounds = new Map<FrameworkDoor, LoadPoint[]>(FRAMEWORK_DOORS.map((d) => [d, []]));
+      const rounds = new Map<FrameworkDoor, LoadPoint[]>(MEASURED_DOORS.map((d) => [d, []]));
       for (let round = 0; round < plan.frameworkRounds; round++) {
-        const order = round % 2 === 0 ? [...FRAMEWORK_DOORS] : [...FRAMEWORK_DOORS].reverse();
+        const order = round % 2 === 0 ? [...MEASURED_DOORS] : [...MEASURED_DOORS].reverse();
         for (const door of order) {
           const child = doors.get(door)!;
           const point = await runLoad(child.url!, request, { connections: plan.frameworkConnections, durationMs: plan.pointMs, rssRoot: child.pid });
@@ -57,7 +61,7 @@ export async function runFrameworkPhase(plan: BenchPlan, progress: BenchProgress
           progress.log(`frameworks ${workloadId} round ${round + 1}/${plan.frameworkRounds} ${door}: ${describePoint(point)}`);
         }
       }
-      for (const door of FRAMEWORK_DOORS) measurements.push({ door, workload: workloadId, rounds: rounds.get(door)!, idleRssBytes: idle.get(door) });
+      for (const door of MEASURED_DOORS) measurements.push({ door, workload: workloadId, rounds: rounds.get(door)!, idleRssBytes: idle.get(door) });
     }
     return measurements;
   } finally {

@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { LatencyRecorder, type LatencyPercentiles } from './load-stats';
+import { SteadyStateTracker, type LatencyPercentiles } from './load-stats';
 import { RssSampler } from './process-memory';
 import type { PreparedLoadRequest } from './server-workloads';
 
@@ -14,15 +14,25 @@ export interface LoadOptions {
   readonly timeoutS?: number;
 }
 
-/** What one load point measured. */
+/**
+ * What one load point measured. Throughput and latency are read in the steady window, from
+ * the moment every connection has had its first answer (SteadyStateTracker); errors count
+ * the whole point.
+ */
 export interface LoadPoint {
   readonly connections: number;
   /** Wall time of the point, s (shorter than asked when stopped at the memory bound). */
   readonly durationS: number;
+  /** 2xx answers in the steady window. */
   readonly ok: number;
   readonly reqPerSec: number;
-  /** Latency of 2xx answers. */
+  /** Latency of the 2xx answers in the steady window. */
   readonly latency: LatencyPercentiles | undefined;
+  /** Latency of every 2xx answer, the connection ramp included. */
+  readonly latencyWithRamp: LatencyPercentiles | undefined;
+  /** ms until the last connection's first answer; undefined when some connection never got one (then the window is the whole point). */
+  readonly lastFirstAnswerMs: number | undefined;
+  readonly steadyWindowS: number;
   readonly non2xx: number;
   /** Socket errors, timeouts included. */
   readonly socketErrors: number;
@@ -40,7 +50,6 @@ export interface LoadPoint {
  * `durationMs` (autocannon, in this process), sampling the server's memory meanwhile.
  */
 export function runLoad(url: string, request: PreparedLoadRequest, options: LoadOptions): Promise<LoadPoint> {
-  const latencies = new LatencyRecorder();
   let stoppedAtRss: number | undefined;
   let instance: ReturnType<typeof autocannon> | undefined;
   const sampler = options.rssRoot === undefined ? undefined : new RssSampler(options.rssRoot, 100, (rss) => {
@@ -50,6 +59,7 @@ export function runLoad(url: string, request: PreparedLoadRequest, options: Load
     }
   });
   const started = performance.now();
+  const steady = new SteadyStateTracker<unknown>(options.connections, started);
   return new Promise<LoadPoint>((resolve, reject) => {
     instance = autocannon(
       {
@@ -62,20 +72,24 @@ export function runLoad(url: string, request: PreparedLoadRequest, options: Load
         timeout: options.timeoutS ?? 10,
       },
       (error, result) => {
+        const ended = performance.now();
         const peakRssBytes = sampler?.stop();
         if (error) {
           reject(error);
           return;
         }
-        // autocannon's own clock (start of the run to its last sample); ours as a fallback.
-        const durationS = result.duration > 0 ? result.duration : (performance.now() - started) / 1000;
+        const durationS = (ended - started) / 1000;
+        const window = steady.result(ended);
         const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
         resolve({
           connections: options.connections,
           durationS,
-          ok: result['2xx'],
-          reqPerSec: result['2xx'] / durationS,
-          latency: latencies.percentiles(),
+          ok: window.ok,
+          reqPerSec: window.ok / (window.windowMs / 1000),
+          latency: window.latency,
+          latencyWithRamp: window.latencyWithRamp,
+          lastFirstAnswerMs: window.lastFirstAnswerMs,
+          steadyWindowS: window.windowMs / 1000,
           non2xx: result.non2xx,
           socketErrors: result.errors,
           timeouts: result.timeouts,
@@ -86,8 +100,8 @@ export function runLoad(url: string, request: PreparedLoadRequest, options: Load
         });
       },
     );
-    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.record(responseTimeMs);
+    instance.on('response', (client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
+      steady.answer(client, performance.now(), responseTimeMs, statusCode >= 200 && statusCode < 300);
     });
   });
 }

@@ -49,3 +49,54 @@ export function median(values: readonly number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+/** What a load point looks like once every connection has had its first answer. */
+export interface SteadyState {
+  /** ms from the start of the point until the last connection's first answer; undefined when some connection never got one. */
+  readonly lastFirstAnswerMs: number | undefined;
+  /** Length of the steady window, ms (the whole point when it never became steady). */
+  readonly windowMs: number;
+  /** 2xx answers within the window. */
+  readonly ok: number;
+  readonly latency: LatencyPercentiles | undefined;
+  /** Latency of every 2xx answer of the point, the connection ramp included. */
+  readonly latencyWithRamp: LatencyPercentiles | undefined;
+}
+
+/**
+ * Splits a load point at the moment every connection has had its first answer. A node server
+ * busy with CPU-bound requests reaches connections opened all at once one after another, a
+ * round of requests apart, and serves them round-robin from then on; counted in, that ramp
+ * is the p99 of a 10 s point. Both views are kept: bench:server reports the time to the last
+ * first answer and the p99 with the ramp beside the steady figures.
+ */
+export class SteadyStateTracker<Connection> {
+  private readonly answered = new Set<Connection>();
+  private steadyFrom: number | undefined;
+  private readonly steady = new LatencyRecorder();
+  private readonly all = new LatencyRecorder();
+  private okInWindow = 0;
+
+  constructor(private readonly connections: number, private readonly startedAt: number) {}
+
+  /** One answer on `connection` at `at` (same clock as `startedAt`), `latencyMs` after its request went out. */
+  answer(connection: Connection, at: number, latencyMs: number, ok: boolean): void {
+    if (this.steadyFrom === undefined) {
+      this.answered.add(connection);
+      if (this.answered.size >= this.connections) this.steadyFrom = at;
+    } else if (ok) {
+      this.okInWindow++;
+      this.steady.record(latencyMs);
+    }
+    if (ok) this.all.record(latencyMs);
+  }
+
+  /** The split, with the point ending at `endedAt`. */
+  result(endedAt: number): SteadyState {
+    const latencyWithRamp = this.all.percentiles();
+    if (this.steadyFrom === undefined) {
+      return { lastFirstAnswerMs: undefined, windowMs: endedAt - this.startedAt, ok: this.all.count, latency: latencyWithRamp, latencyWithRamp };
+    }
+    return { lastFirstAnswerMs: this.steadyFrom - this.startedAt, windowMs: endedAt - this.steadyFrom, ok: this.okInWindow, latency: this.steady.percentiles(), latencyWithRamp };
+  }
+}

@@ -1,12 +1,13 @@
 /**
  * A server under test, started by bench-server.ts: `--door node-http|fastify|hono` serves the
  * OIP routes through that framework on one serving runtime; `--door oip` is the real server
- * (startOipServer from lib/server/oip-server.ts). Models from HOTPATH_MODELS. Listens on a
+ * (startOipServer from lib/server/oip-server.ts, what `npm start` runs). Models from HOTPATH_MODELS. Listens on a
  * free port on 127.0.0.1 and reports its URL over IPC; exits when the bench goes away.
  */
 import { parseArgs } from 'node:util';
 import { loadServingConfig } from '../../lib/config/serving-config';
 import { createServingRuntime } from '../../lib/serving/serving-runtime';
+import { startOipServer } from '../../lib/server/oip-server';
 import { createTelemetry } from '../../lib/telemetry/powertools-telemetry';
 import { exitWithParent, reportReady } from './bench-children';
 import { startFastifyDoor } from './doors/fastify-door';
@@ -21,10 +22,8 @@ const HOST = '127.0.0.1';
 
 async function startDoor(door: DoorName): Promise<OipDoor> {
   if (door === 'oip') {
-    // Resolved at run time: the bench was written beside the server and runs with or without it.
-    const serverModule = '../../lib/server/oip-server';
-    const { startOipServer } = (await import(serverModule)) as { startOipServer(options: { host?: string; port?: number }): Promise<OipDoor> };
-    return startOipServer({ host: HOST, port: 0 });
+    const server = await startOipServer({ host: HOST, port: 0 });
+    return { url: server.url, close: async () => void (await server.close()) };
   }
   const telemetry = createTelemetry();
   const runtime = await createServingRuntime(loadServingConfig(process.env), telemetry.logger);

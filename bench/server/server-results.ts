@@ -23,8 +23,19 @@ const mbOf = (bytes: number | undefined) => (bytes === undefined ? NaN : Math.ro
 
 function statusNote(point: LoadPoint): string {
   const codes = Object.entries(point.statusCodes).map(([code, n]) => `${code}: ${n}`).join(', ');
-  return `${point.ok} answers in ${point.durationS.toFixed(1)} s; status codes {${codes}}; socket errors ${point.socketErrors} (timeouts ${point.timeouts})`
+  const ramp = point.lastFirstAnswerMs === undefined
+    ? 'some connection never answered: whole point counted'
+    : `steady window ${point.steadyWindowS.toFixed(1)} s after the last connection's first answer at ${point.lastFirstAnswerMs.toFixed(0)} ms; p99 with that ramp ${(point.latencyWithRamp?.p99 ?? NaN).toFixed(2)} ms`;
+  return `${point.ok} answers in the ${point.durationS.toFixed(1)} s point (${ramp}); status codes {${codes}}; socket errors ${point.socketErrors} (timeouts ${point.timeouts})`
     + (point.stoppedAtRss !== undefined ? `; stopped at ${mbOf(point.stoppedAtRss)} MB RSS` : '');
+}
+
+/** The connection ramp of a point: when the last connection got its first answer, and the p99 counting it in. */
+function rampRows(prefix: string, point: LoadPoint): BenchResult[] {
+  return [
+    { case: prefix, metric: 'last_first_answer_ms', value: round(point.lastFirstAnswerMs ?? NaN), lower_is_better: true },
+    { case: prefix, metric: 'p99_with_ramp_ms', value: round(point.latencyWithRamp?.p99 ?? NaN), lower_is_better: true },
+  ];
 }
 
 /** req/s, p50, p99, errors and peak RSS of one point, without anchors. */
@@ -35,17 +46,17 @@ function pointRows(prefix: string, point: LoadPoint): BenchResult[] {
     { case: prefix, metric: 'p99_ms', value: round(point.latency?.p99 ?? NaN), lower_is_better: true },
     { case: prefix, metric: 'errors', value: point.errors, lower_is_better: true },
     { case: prefix, metric: 'peak_rss_mb', value: mbOf(point.peakRssBytes), lower_is_better: true },
+    ...rampRows(prefix, point),
   ];
 }
 
 function serverRows(sweep: SweepMeasurement, w: WorkloadSweep, connections: readonly number[]): BenchResult[] {
   const rows: BenchResult[] = [];
   const idleMb = mbOf(sweep.serverIdleRssBytes);
-  const server = sweep.serverDoor === 'oip' ? 'server' : 'server-stand-in';
   w.server.forEach((point, i) => {
     const c = connections[i]!;
     const limit = w.minimal[i]!;
-    const name = `${server}/${w.workload}/c${c}`;
+    const name = `server/${w.workload}/c${c}`;
     const atTarget = c === TARGET_CONNECTIONS;
     const httpTarget = atTarget && w.workload === TARGETS.httpBound.workload ? TARGETS.httpBound.ratio : undefined;
     const modelTarget = atTarget && w.workload === TARGETS.modelBound.workload ? TARGETS.modelBound.ratio : undefined;
@@ -58,6 +69,7 @@ function serverRows(sweep: SweepMeasurement, w: WorkloadSweep, connections: read
       compareWithAnchor({ case: name, metric: 'p99_ms', value: round(p99), lower_is_better: true }, 'p50 of the same point', round(p50), atTarget ? TARGETS.p99OverP50 : undefined),
       { case: name, metric: 'errors', value: point.errors, lower_is_better: true, ...(atTarget ? { met: point.errors === 0 } : {}), note: `non-2xx ${point.non2xx} + socket errors ${point.socketErrors} (timeouts ${point.timeouts})${atTarget ? '; target 0' : ''}` },
       compareWithAnchor({ case: name, metric: 'peak_rss_mb', value: mbOf(point.peakRssBytes), lower_is_better: true }, 'the server\'s RSS once ready, before any load', idleMb, atTarget ? TARGETS.peakOverIdleRss : undefined),
+      ...rampRows(name, point),
     );
   });
   return rows;
@@ -129,6 +141,6 @@ export function targetRows(rows: readonly BenchResult[]): BenchResult[] {
   return [
     ...find(`/${TARGETS.modelBound.workload}/${c}/model-limit`, 'req_per_s'),
     ...find(`/${TARGETS.httpBound.workload}/${c}`, 'req_per_s'),
-    ...rows.filter((r) => /^server(-stand-in)?\//.test(r.case) && r.case.endsWith(`/${c}`) && r.met !== undefined && ['errors', 'p99_ms', 'peak_rss_mb'].includes(r.metric)),
+    ...rows.filter((r) => r.case.startsWith('server/') && r.case.endsWith(`/${c}`) && r.met !== undefined && ['errors', 'p99_ms', 'peak_rss_mb'].includes(r.metric)),
   ];
 }

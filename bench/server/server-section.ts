@@ -1,7 +1,7 @@
 import type { BenchResult } from '../bench-results';
 import { machineLine, replaceBenchmarksSection } from '../serve/benchmarks-section';
 import type { BenchPlan } from './bench-plan';
-import { FRAMEWORK_DOORS, FRAMEWORK_LABELS, type FrameworkMeasurement } from './framework-phase';
+import { FRAMEWORK_DOORS, FRAMEWORK_LABELS, MEASURED_DOORS, type FrameworkMeasurement } from './framework-phase';
 import type { GzipDecodeMeasurement } from './gzip-decode';
 import type { LoadPoint } from './load-run';
 import type { OfflineMeasurement } from './offline-phase';
@@ -44,12 +44,12 @@ function sweepTables(sweep: SweepMeasurement, connections: readonly number[]): s
     out.push(
       `**${w.workload}** (answer ${w.answerBytes} bytes). Bare \`session.run\`: ${perSec(s.runsPerSec)} runs/s, p50 ${msText(s.latency.p50)} ms, p99 ${msText(s.latency.p99)} ms (${s.threads} thread(s), ${s.backend}).`,
       '',
-      '| connections | server req/s | p50 ms | p99 ms | errors | peak RSS MB | minimal HTTP req/s | p50 ms | p99 ms | server / minimal | server / session.run |',
-      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| connections | server req/s | p50 ms | p99 ms | p99 with ramp | last first answer ms | errors | peak RSS MB | minimal HTTP req/s | p50 ms | p99 ms | server / minimal | server / session.run |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     w.server.forEach((p, i) => {
       const m = w.minimal[i]!;
-      out.push(`| ${connections[i]} | ${perSec(p.reqPerSec)} | ${msText(p.latency?.p50)} | ${msText(p.latency?.p99)} | ${p.errors} | ${mb(p.peakRssBytes)} | ${perSec(m.reqPerSec)} | ${msText(m.latency?.p50)} | ${msText(m.latency?.p99)} | ${ratio(p.reqPerSec, m.reqPerSec)} | ${ratio(p.reqPerSec, s.runsPerSec)} |`);
+      out.push(`| ${connections[i]} | ${perSec(p.reqPerSec)} | ${msText(p.latency?.p50)} | ${msText(p.latency?.p99)} | ${msText(p.latencyWithRamp?.p99)} | ${msText(p.lastFirstAnswerMs)} | ${p.errors} | ${mb(p.peakRssBytes)} | ${perSec(m.reqPerSec)} | ${msText(m.latency?.p50)} | ${msText(m.latency?.p99)} | ${ratio(p.reqPerSec, m.reqPerSec)} | ${ratio(p.reqPerSec, s.runsPerSec)} |`);
     });
     out.push('');
   }
@@ -57,13 +57,13 @@ function sweepTables(sweep: SweepMeasurement, connections: readonly number[]): s
 }
 
 function offlineTable(offline: OfflineMeasurement, sweep: SweepMeasurement | undefined, plan: BenchPlan): string[] {
-  const out = ['| workload | connections | req/s | p50 ms | p99 ms | errors | peak RSS MB | server req/s, same point |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  const out = ['| workload | connections | req/s | p50 ms | p99 ms | p99 with ramp | last first answer ms | errors | peak RSS MB | server req/s, same point |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
   for (const w of offline.workloads) {
     w.points.forEach((p: LoadPoint, i) => {
       const c = plan.offlineConnections[i]!;
       const ours = sweep?.workloads.find((s) => s.workload === w.workload)?.server[plan.sweepConnections.indexOf(c)];
       const stopped = p.stoppedAtRss !== undefined ? ` (stopped at ${mb(p.stoppedAtRss)} MB after ${p.durationS.toFixed(1)} s)` : '';
-      out.push(`| ${w.workload} | ${c} | ${perSec(p.reqPerSec)} | ${msText(p.latency?.p50)} | ${msText(p.latency?.p99)} | ${p.errors} | ${mb(p.peakRssBytes)}${stopped} | ${perSec(ours?.reqPerSec)} |`);
+      out.push(`| ${w.workload} | ${c} | ${perSec(p.reqPerSec)} | ${msText(p.latency?.p50)} | ${msText(p.latency?.p99)} | ${msText(p.latencyWithRamp?.p99)} | ${msText(p.lastFirstAnswerMs)} | ${p.errors} | ${mb(p.peakRssBytes)}${stopped} | ${perSec(ours?.reqPerSec)} |`);
     });
   }
   return out;
@@ -80,7 +80,7 @@ function frameworkPart(measurements: readonly FrameworkMeasurement[], plan: Benc
     const m = measurements.find((x) => x.door === door && x.workload === w);
     return m ? frameworkSummary(m) : undefined;
   };
-  for (const door of FRAMEWORK_DOORS) {
+  for (const door of MEASURED_DOORS) {
     const cells = workloads.map((w) => {
       const s = summary(door, w);
       return `${perSec(s?.reqPerSec)} | ${msText(s?.p99)}`;
@@ -155,7 +155,10 @@ export function writeServerSection(repoRoot: string, section: ServerSection): st
       + `${plan.pointMs / 1000} s per point after a ${plan.warmupMs / 1000} s warm-up per server and workload. `
       + 'Every server runs in its own process with `HOTPATH_MODELS=iris-classifier,mlp-medium` and the default threads; load comes from autocannon 9 '
       + 'in the bench process (keep-alive connections, one request in flight per connection) on the same 2 cores, so every figure includes the load generator\'s share of the CPU. '
-      + 'p50/p99 are nearest-rank over every 2xx answer; errors are non-2xx answers plus socket errors and timeouts; peak RSS is the highest VmRSS sampled every 100 ms during the point. '
+      + 'req/s, p50 and p99 are read in the steady window, from the moment every connection has had its first answer to the end of the point (nearest-rank over the 2xx answers): '
+      + 'a node server busy with CPU-bound requests reaches connections opened all at once one after another, a round of requests apart, so the tables also give that ramp '
+      + '("last first answer": when the last connection got its first answer) and the p99 counting it in. '
+      + 'Errors (non-2xx answers, socket errors, timeouts) count the whole point; peak RSS is the highest VmRSS sampled every 100 ms during the point. '
       + 'Quote ratios: both sides of each were measured in this run, seconds apart.',
     '',
     `### Targets at ${TARGET_CONNECTIONS} connections`,
@@ -167,7 +170,7 @@ export function writeServerSection(repoRoot: string, section: ServerSection): st
     lines.push(
       '### Concurrency sweep: the server and the two limits',
       '',
-      `Server: ${section.sweep.serverDoor === 'oip' ? '`startOipServer` (lib/server/oip-server.ts)' : 'the bench\'s node:http stand-in (lib/server/oip-server.ts did not exist yet)'}, idle RSS ${mb(section.sweep.serverIdleRssBytes)} MB. `
+      `Server: \`startOipServer\` (lib/server/oip-server.ts, what \`npm start\` runs) with its defaults, idle RSS ${mb(section.sweep.serverIdleRssBytes)} MB. `
         + 'Minimal HTTP server: node:http reading the whole request, `JSON.parse` of its JSON (the binary requests\' JSON header), answering the bytes the server answered to the same request '
         + `(idle RSS ${mb(section.sweep.minimalIdleRssBytes)} MB). Bare session.run: the server's runtime (createServingRuntime: WasmBackend, threads, warm-up) in a process of its own, one run after another on the decoded inputs.`,
       '',
@@ -181,8 +184,9 @@ export function writeServerSection(repoRoot: string, section: ServerSection): st
     lines.push(
       `### Framework choice: node:http vs fastify vs hono (${plan.frameworkConnections} connections)`,
       '',
-      `All three doors serve the same serving runtime through the same core (\`serveOipRequest\` + \`errorToHttpResponse\`), each in its own process, all up at once; `
-        + `${plan.frameworkRounds} rounds of one ${plan.pointMs / 1000} s point per framework, the order reversed every other round; medians of the rounds.`,
+      `The three framework doors serve one serving runtime each through the same core (\`serveOipRequest\` + \`errorToHttpResponse\`), each in its own process, all up at once, `
+        + 'with the server itself (node:http plus admission, deadline and abort, aggregated EMF metrics) measured beside them; '
+        + `${plan.frameworkRounds} rounds of one ${plan.pointMs / 1000} s point per door, the order reversed every other round; medians of the rounds.`,
       '',
       ...frameworkPart(section.frameworks, plan),
       '',

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { askChild, startBenchChild, type BenchChild } from './bench-children';
 import type { BenchPlan } from './bench-plan';
 import type { BenchProgress } from './bench-progress';
@@ -12,8 +11,6 @@ import { processMemory } from './process-memory';
 import { probeAnswer } from './server-probe';
 import { prepareLoadRequest, SERVER_MODELS, workloadById, type PreparedLoadRequest } from './server-workloads';
 import type { SessionLoopAnswer } from './session-loop-child';
-
-const repoRoot = resolve(__dirname, '../..');
 
 /** What the sweep measured on one workload: the server and the two limits. */
 export interface WorkloadSweep {
@@ -26,17 +23,11 @@ export interface WorkloadSweep {
 }
 
 export interface SweepMeasurement {
-  /** `oip` (lib/server/oip-server.ts) or the bench's node:http stand-in while that file does not exist. */
-  readonly serverDoor: 'oip' | 'node-http';
   readonly serverIdleRssBytes: number;
   readonly minimalIdleRssBytes: number;
   readonly workloads: readonly WorkloadSweep[];
 }
 
-/** The real server when it exists; until then the bench's node:http door on the same core. */
-export function sweepServerDoor(): 'oip' | 'node-http' {
-  return existsSync(join(repoRoot, 'lib/server/oip-server.ts')) ? 'oip' : 'node-http';
-}
 
 function withWorkloadHeader(request: PreparedLoadRequest, workload: string): PreparedLoadRequest {
   return { ...request, headers: { ...request.headers, 'x-bench-workload': workload } };
@@ -51,10 +42,8 @@ export async function runSweepPhase(plan: BenchPlan, progress: BenchProgress): P
   const children: BenchChild[] = [];
   const answersDir = mkdtempSync(join(tmpdir(), 'bench-server-'));
   try {
-    const serverDoor = sweepServerDoor();
-    if (serverDoor !== 'oip') progress.log('server: lib/server/oip-server.ts does not exist yet; measuring the bench\'s node:http stand-in on the same core');
-    progress.log(`server: starting (${serverDoor === 'oip' ? 'startOipServer' : 'node:http stand-in'}, HOTPATH_MODELS=${SERVER_MODELS})`);
-    const server = await startBenchChild(`server-child --door ${serverDoor}`, 'bench/server/server-child.ts', ['--door', serverDoor], { HOTPATH_MODELS: SERVER_MODELS });
+    progress.log(`server: starting startOipServer (HOTPATH_MODELS=${SERVER_MODELS})`);
+    const server = await startBenchChild('server-child --door oip', 'bench/server/server-child.ts', ['--door', 'oip'], { HOTPATH_MODELS: SERVER_MODELS });
     children.push(server);
     const serverIdleRssBytes = processMemory(server.pid)?.rssBytes ?? NaN;
     const workloads = plan.workloads.map(workloadById);
@@ -93,7 +82,7 @@ export async function runSweepPhase(plan: BenchPlan, progress: BenchProgress): P
       const answerBytes = Buffer.from(answers.find((a) => a.workload === w.id)!.bodyBase64, 'base64').byteLength;
       sweeps.push({ workload: w.id, server: serverPoints, minimal: minimalPoints, session: loop, answerBytes });
     }
-    return { serverDoor, serverIdleRssBytes, minimalIdleRssBytes, workloads: sweeps };
+    return { serverIdleRssBytes, minimalIdleRssBytes, workloads: sweeps };
   } finally {
     await Promise.all(children.map((child) => child.stop()));
     rmSync(answersDir, { recursive: true, force: true });

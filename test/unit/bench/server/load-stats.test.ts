@@ -1,4 +1,4 @@
-import { LatencyRecorder, median, nearestRank } from '../../../../bench/server/load-stats';
+import { LatencyRecorder, median, nearestRank, SteadyStateTracker } from '../../../../bench/server/load-stats';
 import { percentile } from '../../../../bench/serve/latency-sampler';
 
 describe('LatencyRecorder', () => {
@@ -50,5 +50,44 @@ describe('median', () => {
 
   it('throws on no values', () => {
     expect(() => median([])).toThrow('median of no values');
+  });
+});
+
+describe('SteadyStateTracker', () => {
+  it('starts the window at the last connection\'s first answer and keeps the ramp in the with-ramp view', () => {
+    const tracker = new SteadyStateTracker<string>(2, 1000);
+    tracker.answer('a', 1010, 10, true);
+    tracker.answer('a', 1020, 10, true);
+    tracker.answer('b', 1500, 500, true); // b's first answer: the window opens here
+    tracker.answer('a', 1510, 12, true);
+    tracker.answer('b', 1520, 14, true);
+    tracker.answer('a', 1530, 9, false);
+    const state = tracker.result(2500);
+    expect(state.lastFirstAnswerMs).toBe(500);
+    expect(state.windowMs).toBe(1000);
+    expect(state.ok).toBe(2);
+    expect(state.latency).toEqual({ n: 2, p50: 12, p99: 14, max: 14 });
+    expect(state.latencyWithRamp).toEqual({ n: 5, p50: 12, p99: 500, max: 500 });
+  });
+
+  it('falls back to the whole point when some connection never answered', () => {
+    const tracker = new SteadyStateTracker<string>(3, 0);
+    tracker.answer('a', 5, 5, true);
+    tracker.answer('b', 9, 9, true);
+    const state = tracker.result(100);
+    expect(state.lastFirstAnswerMs).toBeUndefined();
+    expect(state.windowMs).toBe(100);
+    expect(state.ok).toBe(2);
+    expect(state.latency).toEqual(state.latencyWithRamp);
+  });
+
+  it('counts a connection whose first answer was an error as answered, and no non-2xx latency', () => {
+    const tracker = new SteadyStateTracker<string>(1, 0);
+    tracker.answer('a', 3, 3, false);
+    tracker.answer('a', 6, 3, false);
+    const state = tracker.result(10);
+    expect(state.lastFirstAnswerMs).toBe(3);
+    expect(state.ok).toBe(0);
+    expect(state.latency).toBeUndefined();
   });
 });
