@@ -19,7 +19,7 @@
 import { parseArgs } from 'node:util';
 import type { ServingConfig } from '../lib/config/serving-config';
 import { startOipServer } from '../lib/server/oip-server';
-import { createTelemetry } from '../lib/telemetry/powertools-telemetry';
+import { createLogger } from '../lib/telemetry/powertools-telemetry';
 
 function flagOverrides(argv: readonly string[]): Partial<ServingConfig> {
   const { values } = parseArgs({
@@ -39,19 +39,19 @@ function flagOverrides(argv: readonly string[]): Partial<ServingConfig> {
 }
 
 async function main(): Promise<void> {
-  const telemetry = createTelemetry();
-  const server = await startOipServer({ config: flagOverrides(process.argv.slice(2)), telemetry });
+  const logger = createLogger();
+  const server = await startOipServer({ config: flagOverrides(process.argv.slice(2)), logger });
   const { runtime } = server;
   const { config } = runtime;
   const ready = runtime.registry.entries.filter((e) => e.selected && e.state.ready).map((e) => e.manifest.name);
-  telemetry.logger.info('server ready', { url: server.url, initMs: Math.round(runtime.initMs), models: ready });
+  logger.info('server ready', { url: server.url, initMs: Math.round(runtime.initMs), models: ready });
   const header = config.apiKey ? ` -H 'x-api-key: ${config.apiKey}'` : '';
   console.log(`\nhotpath ready at ${server.url} (${ready.length} models: ${ready.join(', ')})\n  curl${header} ${server.url}/v2/models\n`);
 
   const stop = (signal: NodeJS.Signals): void => {
-    telemetry.logger.info('stopping', { signal, inflight: server.inflight(), drainMs: config.drainMs });
+    logger.info('stopping', { signal, inflight: server.inflight(), drainMs: config.drainMs });
     void server.close().then((finished) => {
-      if (!finished) telemetry.logger.error(`requests still in flight after HOTPATH_DRAIN_MS (${config.drainMs} ms) were cut off`);
+      if (!finished) logger.error(`requests still in flight after HOTPATH_DRAIN_MS (${config.drainMs} ms) were cut off`);
       process.exit(finished ? 0 : 1);
     });
   };

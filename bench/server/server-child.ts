@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadServingConfig } from '../../lib/config/serving-config';
 import { createServingRuntime } from '../../lib/serving/serving-runtime';
 import { startOipServer } from '../../lib/server/oip-server';
-import { createTelemetry } from '../../lib/telemetry/powertools-telemetry';
+import { createLogger } from '../../lib/telemetry/powertools-telemetry';
 import { exitWithParent, reportReady } from './bench-children';
 import { startFastifyDoor } from './doors/fastify-door';
 import { startHonoDoor } from './doors/hono-door';
@@ -25,7 +25,7 @@ async function startDoor(door: DoorName): Promise<OipDoor> {
     const server = await startOipServer({ host: HOST, port: 0 });
     return { url: server.url, close: async () => void (await server.close()) };
   }
-  const telemetry = createTelemetry();
+  const telemetry = { logger: createLogger() };
   const runtime = await createServingRuntime(loadServingConfig(process.env), telemetry.logger);
   const start = { 'node-http': startNodeHttpDoor, fastify: startFastifyDoor, hono: startHonoDoor }[door];
   return start(runtime, telemetry.logger, { host: HOST, port: 0 });

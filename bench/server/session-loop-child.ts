@@ -6,7 +6,7 @@
  */
 import { loadServingConfig } from '../../lib/config/serving-config';
 import { createServingRuntime } from '../../lib/serving/serving-runtime';
-import { createTelemetry } from '../../lib/telemetry/powertools-telemetry';
+import { createLogger } from '../../lib/telemetry/powertools-telemetry';
 import { exitWithParent, reportReady } from './bench-children';
 import { LatencyRecorder, median, type LatencyPercentiles } from './load-stats';
 import { workloadById } from './server-workloads';
@@ -33,7 +33,7 @@ interface RunCommand {
 const WINDOW_MS = 1000;
 
 async function main(): Promise<void> {
-  const telemetry = createTelemetry();
+  const telemetry = { logger: createLogger() };
   const config = loadServingConfig(process.env);
   const runtime = await createServingRuntime(config, telemetry.logger);
   const loop = async (command: RunCommand): Promise<SessionLoopAnswer> => {

@@ -8,7 +8,8 @@ import { fromApiGatewayEvent, toApiGatewayResult } from '../../lib/http/api-gate
 import { errorToHttpResponse } from '../../lib/http/http-error-response';
 import { serveOipRequest } from '../../lib/http/serve-oip-request';
 import type { ServingRuntime } from '../../lib/serving/serving-runtime';
-import { invocationMetricsSink, publishInitMetrics, tracerStageSpans, type Telemetry } from '../../lib/telemetry/powertools-telemetry';
+import { tracerStageSpans, type Telemetry } from '../../lib/telemetry/lambda-telemetry';
+import { invocationMetricsSink, publishInitMetrics } from '../../lib/telemetry/powertools-telemetry';
 
 type ApiEvent = APIGatewayProxyEventV2;
 type ApiResult = APIGatewayProxyStructuredResultV2;

@@ -4,7 +4,7 @@
  */
 import { loadServingConfig } from '../../lib/config/serving-config';
 import { createServingRuntime } from '../../lib/serving/serving-runtime';
-import { createTelemetry } from '../../lib/telemetry/powertools-telemetry';
+import { createTelemetry } from '../../lib/telemetry/lambda-telemetry';
 import { createApiHandler } from './api-handler-factory';
 
 const telemetry = createTelemetry();

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { createApiHandler } from '../../functions/http/api-handler-factory';
 import { loadServingConfig, type ServingConfig } from '../../lib/config/serving-config';
 import { createServingRuntime, type ServingRuntime } from '../../lib/serving/serving-runtime';
-import { createTelemetry } from '../../lib/telemetry/powertools-telemetry';
+import { createTelemetry } from '../../lib/telemetry/lambda-telemetry';
 
 /** The real handler chain on the real runtime and models, called in-process (no server). */
 export interface InProcessApi {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createApiHandler } from '../../../functions/http/api-handler-factory';
 import { loadServingConfig, type ServingConfig } from '../../../lib/config/serving-config';
 import { createServingRuntime } from '../../../lib/serving/serving-runtime';
-import { createTelemetry } from '../../../lib/telemetry/powertools-telemetry';
+import { createTelemetry } from '../../../lib/telemetry/lambda-telemetry';
 
 const repoRoot = join(__dirname, '../../..');
 const event = JSON.parse(readFileSync(join(repoRoot, 'events/http/infer-json.json'), 'utf8')) as APIGatewayProxyEventV2;
