@@ -13,8 +13,8 @@ export interface BenchPlan {
   readonly write: boolean;
   /** Length of one load point and of one session.run loop. */
   readonly pointMs: number;
-  /** Warm-up load before a server's first point on a workload. */
-  readonly warmupMs: number;
+  /** Load before each point's steady window opens (and before each session.run loop): new connections, V8 tier-up. */
+  readonly rampMs: number;
   readonly sweepConnections: readonly number[];
   /** serverless-offline starts a Lambda instance (full INIT) per concurrent request: only these points. */
   readonly offlineConnections: readonly number[];
@@ -60,7 +60,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
     workloads,
     write: write ?? (!quick && only.length === 0),
     pointMs: quick ? 2000 : 10_000,
-    warmupMs: quick ? 1000 : 2000,
+    rampMs: quick ? 1000 : 1500,
     sweepConnections: [1, 8, 32, 64],
     offlineConnections: [1, 8],
     frameworkConnections: 32,
@@ -72,12 +72,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchPlan {
 /** Seconds each part is expected to take (load and loops; server start-ups estimated), for the line printed up front. */
 export function estimateSeconds(plan: BenchPlan): Record<BenchPart, number> {
   const point = plan.pointMs / 1000;
-  const warm = plan.warmupMs / 1000;
+  const loaded = plan.rampMs / 1000 + point;
   const doors = 4; // node:http, fastify, hono and the server
-  const frameworks = plan.frameworkWorkloads.length * (doors * warm + plan.frameworkRounds * doors * point) + doors * 8;
-  // Per workload: warm the server and the minimal server, one session.run loop, then both servers at every concurrency.
-  const server = plan.workloads.length * (2 * warm + point + 2 * plan.sweepConnections.length * point) + 15;
-  const offline = plan.workloads.length * (warm + plan.offlineConnections.length * point) + 40;
+  const frameworks = plan.frameworkWorkloads.length * plan.frameworkRounds * doors * loaded + doors * 8;
+  // Per workload: one session.run loop, then the server and the minimal server at every concurrency.
+  const server = plan.workloads.length * (loaded + 2 * plan.sweepConnections.length * loaded) + 15;
+  const offline = plan.workloads.length * plan.offlineConnections.length * loaded + 40;
   const gzip = plan.quick ? 5 : 15;
   const all: Record<BenchPart, number> = { frameworks, server, offline, gzip };
   return Object.fromEntries(BENCH_PARTS.map((p) => [p, plan.parts.includes(p) ? Math.round(all[p]) : 0])) as Record<BenchPart, number>;

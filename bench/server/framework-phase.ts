@@ -30,9 +30,8 @@ export interface FrameworkMeasurement {
 
 /**
  * node:http vs fastify vs hono in one run, and the server itself beside them: all up at once
- * (idle ones cost no CPU), every workload warmed on each, then rounds of one point per door,
- * the order reversed every other round (A B C D, D C B A) so drift in the machine's load hits
- * all alike.
+ * (idle ones cost no CPU), then rounds of one point per door (each with its ramp), the order
+ * reversed every other round (A B C D, D C B A) so drift in the machine's load hits all alike.
  */
 export async function runFrameworkPhase(plan: BenchPlan, progress: BenchProgress, idleRss: (pid: number) => number | undefined): Promise<FrameworkMeasurement[]> {
   const doors = new Map<FrameworkDoor, BenchChild>();
@@ -46,17 +45,13 @@ export async function runFrameworkPhase(plan: BenchPlan, progress: BenchProgress
     for (const workloadId of plan.frameworkWorkloads) {
       const workload = workloadById(workloadId);
       const request = prepareLoadRequest(workload);
-      for (const [door, child] of doors) {
-        await probeAnswer(child.url!, workload, request);
-        progress.log(`frameworks: warming ${door} on ${workloadId} (${plan.warmupMs / 1000} s)`);
-        await runLoad(child.url!, request, { connections: plan.frameworkConnections, durationMs: plan.warmupMs });
-      }
+      for (const child of doors.values()) await probeAnswer(child.url!, workload, request);
       const rounds = new Map<FrameworkDoor, LoadPoint[]>(MEASURED_DOORS.map((d) => [d, []]));
       for (let round = 0; round < plan.frameworkRounds; round++) {
         const order = round % 2 === 0 ? [...MEASURED_DOORS] : [...MEASURED_DOORS].reverse();
         for (const door of order) {
           const child = doors.get(door)!;
-          const point = await runLoad(child.url!, request, { connections: plan.frameworkConnections, durationMs: plan.pointMs, rssRoot: child.pid });
+          const point = await runLoad(child.url!, request, { connections: plan.frameworkConnections, rampMs: plan.rampMs, durationMs: plan.pointMs, rssRoot: child.pid });
           rounds.get(door)!.push(point);
           progress.log(`frameworks ${workloadId} round ${round + 1}/${plan.frameworkRounds} ${door}: ${describePoint(point)}`);
         }

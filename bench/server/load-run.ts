@@ -5,7 +5,10 @@ import type { PreparedLoadRequest } from './server-workloads';
 
 export interface LoadOptions {
   readonly connections: number;
+  /** Length of the steady window asked for; the point runs `rampMs` longer. */
   readonly durationMs: number;
+  /** Load before the steady window opens (new connections, V8 tier-up); the window also waits for every connection's first answer. */
+  readonly rampMs?: number;
   /** Process whose tree's resident memory is sampled during the point. */
   readonly rssRoot?: number;
   /** Stop the point early once the sampled tree passes this many bytes (serverless-offline). */
@@ -47,7 +50,8 @@ export interface LoadPoint {
 
 /**
  * Loads `url` with the same prepared request on `connections` keep-alive connections for
- * `durationMs` (autocannon, in this process), sampling the server's memory meanwhile.
+ * `rampMs + durationMs` (autocannon, in this process), sampling the server's memory
+ * meanwhile; throughput and latency come from the steady window (SteadyStateTracker).
  */
 export function runLoad(url: string, request: PreparedLoadRequest, options: LoadOptions): Promise<LoadPoint> {
   let stoppedAtRss: number | undefined;
@@ -59,7 +63,8 @@ export function runLoad(url: string, request: PreparedLoadRequest, options: Load
     }
   });
   const started = performance.now();
-  const steady = new SteadyStateTracker<unknown>(options.connections, started);
+  const rampMs = options.rampMs ?? 0;
+  const steady = new SteadyStateTracker<unknown>(options.connections, started, rampMs);
   return new Promise<LoadPoint>((resolve, reject) => {
     instance = autocannon(
       {
@@ -68,7 +73,7 @@ export function runLoad(url: string, request: PreparedLoadRequest, options: Load
         headers: request.headers,
         body: request.body,
         connections: options.connections,
-        duration: options.durationMs / 1000,
+        duration: (rampMs + options.durationMs) / 1000,
         timeout: options.timeoutS ?? 10,
       },
       (error, result) => {

@@ -64,39 +64,47 @@ export interface SteadyState {
 }
 
 /**
- * Splits a load point at the moment every connection has had its first answer. A node server
- * busy with CPU-bound requests reaches connections opened all at once one after another, a
- * round of requests apart, and serves them round-robin from then on; counted in, that ramp
- * is the p99 of a 10 s point. Both views are kept: bench:server reports the time to the last
- * first answer and the p99 with the ramp beside the steady figures.
+ * Splits a load point into its ramp and its steady window: the window opens once every
+ * connection has had its first answer and at least `minRampMs` have passed. Node 20 (libuv
+ * 1.46) accepts one pending connection per event-loop iteration (`npx tsx
+ * bench/server/accept-ramp-probe.ts`), and an iteration of a CPU-bound server runs a request
+ * for every connection already served, so connections opened all at once are reached one
+ * round apart; counted in, that ramp would be the p99. Both views are kept.
  */
 export class SteadyStateTracker<Connection> {
   private readonly answered = new Set<Connection>();
+  private allAnsweredAt: number | undefined;
   private steadyFrom: number | undefined;
   private readonly steady = new LatencyRecorder();
   private readonly all = new LatencyRecorder();
   private okInWindow = 0;
 
-  constructor(private readonly connections: number, private readonly startedAt: number) {}
+  constructor(private readonly connections: number, private readonly startedAt: number, private readonly minRampMs = 0) {}
 
   /** One answer on `connection` at `at` (same clock as `startedAt`), `latencyMs` after its request went out. */
   answer(connection: Connection, at: number, latencyMs: number, ok: boolean): void {
-    if (this.steadyFrom === undefined) {
-      this.answered.add(connection);
-      if (this.answered.size >= this.connections) this.steadyFrom = at;
-    } else if (ok) {
-      this.okInWindow++;
-      this.steady.record(latencyMs);
-    }
     if (ok) this.all.record(latencyMs);
+    if (this.steadyFrom !== undefined) {
+      if (ok) {
+        this.okInWindow++;
+        this.steady.record(latencyMs);
+      }
+      return;
+    }
+    if (this.allAnsweredAt === undefined) {
+      this.answered.add(connection);
+      if (this.answered.size >= this.connections) this.allAnsweredAt = at;
+    }
+    if (this.allAnsweredAt !== undefined && at - this.startedAt >= this.minRampMs) this.steadyFrom = at;
   }
 
   /** The split, with the point ending at `endedAt`. */
   result(endedAt: number): SteadyState {
     const latencyWithRamp = this.all.percentiles();
+    const lastFirstAnswerMs = this.allAnsweredAt === undefined ? undefined : this.allAnsweredAt - this.startedAt;
     if (this.steadyFrom === undefined) {
-      return { lastFirstAnswerMs: undefined, windowMs: endedAt - this.startedAt, ok: this.all.count, latency: latencyWithRamp, latencyWithRamp };
+      return { lastFirstAnswerMs, windowMs: endedAt - this.startedAt, ok: this.all.count, latency: latencyWithRamp, latencyWithRamp };
     }
-    return { lastFirstAnswerMs: this.steadyFrom - this.startedAt, windowMs: endedAt - this.steadyFrom, ok: this.okInWindow, latency: this.steady.percentiles(), latencyWithRamp };
+    return { lastFirstAnswerMs, windowMs: endedAt - this.steadyFrom, ok: this.okInWindow, latency: this.steady.percentiles(), latencyWithRamp };
   }
 }

@@ -46,10 +46,9 @@ export async function runOfflinePhase(plan: BenchPlan, progress: BenchProgress):
       const workload = workloadById(id);
       const request = prepareLoadRequest(workload);
       await probeAnswer(offline.baseUrl, workload, request);
-      await runLoad(offline.baseUrl, request, { connections: 1, durationMs: plan.warmupMs });
       const points: LoadPoint[] = [];
       for (const connections of plan.offlineConnections) {
-        const point = await runLoad(offline.baseUrl, request, { connections, durationMs: plan.pointMs, rssRoot: pid, rssLimitBytes: OFFLINE_RSS_LIMIT_BYTES });
+        const point = await runLoad(offline.baseUrl, request, { connections, rampMs: plan.rampMs, durationMs: plan.pointMs, rssRoot: pid, rssLimitBytes: OFFLINE_RSS_LIMIT_BYTES });
         points.push(point);
         progress.log(`offline ${id} c=${connections}: ${describePoint(point)}`);
       }

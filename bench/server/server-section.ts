@@ -152,12 +152,12 @@ export function writeServerSection(repoRoot: string, section: ServerSection): st
       + 'Results: `bench/results/server.json`.',
     '',
     `Machine: ${machineLine()}; load average (1/5/15 min) ${section.loadAtStart} at start, ${section.loadAtEnd} at the end. Date: ${section.date}. Run time ${section.minutes.toFixed(1)} min, `
-      + `${plan.pointMs / 1000} s per point after a ${plan.warmupMs / 1000} s warm-up per server and workload. `
+      + `Each point is ${plan.rampMs / 1000} s of ramp (new connections, V8 tier-up) and then a ${plan.pointMs / 1000} s steady window; each session.run loop likewise. `
       + 'Every server runs in its own process with `HOTPATH_MODELS=iris-classifier,mlp-medium` and the default threads; load comes from autocannon 9 '
       + 'in the bench process (keep-alive connections, one request in flight per connection) on the same 2 cores, so every figure includes the load generator\'s share of the CPU. '
-      + 'req/s, p50 and p99 are read in the steady window, from the moment every connection has had its first answer to the end of the point (nearest-rank over the 2xx answers): '
-      + 'a node server busy with CPU-bound requests reaches connections opened all at once one after another, a round of requests apart, so the tables also give that ramp '
-      + '("last first answer": when the last connection got its first answer) and the p99 counting it in. '
+      + 'req/s, p50 and p99 are read in the steady window, which opens once the ramp has passed and every connection has had its first answer, and runs to the end of the point (nearest-rank over the 2xx answers). '
+      + 'Node 20 accepts one pending connection per event-loop iteration (`npx tsx bench/server/accept-ramp-probe.ts`), and one iteration of a CPU-bound server runs a request for every connection it already serves, '
+      + 'so connections opened all at once are reached one round apart: the tables also give that ramp ("last first answer": ms until the last connection\'s first answer; "-": some connection got none in the whole point, which is then counted whole) and the p99 counting it in. '
       + 'Errors (non-2xx answers, socket errors, timeouts) count the whole point; peak RSS is the highest VmRSS sampled every 100 ms during the point. '
       + 'Quote ratios: both sides of each were measured in this run, seconds apart.',
     '',

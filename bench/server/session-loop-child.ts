@@ -2,7 +2,7 @@
  * The model's limit: `session.run` in a loop on the workload's already-decoded inputs, in a
  * process of its own, on the runtime the server builds (createServingRuntime: the same
  * WasmBackend, threads and warm-up, HOTPATH_MODELS from the environment). Commands arrive over
- * IPC (`{type: 'run', workload, durationMs}`); each answer carries runs/s and run latency.
+ * IPC (`{type: 'run', workload, rampMs, durationMs}`); each answer carries runs/s and run latency.
  */
 import { loadServingConfig } from '../../lib/config/serving-config';
 import { createServingRuntime } from '../../lib/serving/serving-runtime';
@@ -27,6 +27,8 @@ export interface SessionLoopAnswer {
 interface RunCommand {
   readonly type: 'run';
   readonly workload: string;
+  /** Runs before the measured loop, not recorded. */
+  readonly rampMs: number;
   readonly durationMs: number;
 }
 
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
     const workload = workloadById(command.workload);
     const { state } = runtime.registry.findReady(workload.serveCase.model);
     const inputs = workload.serveCase.inputs;
+    const rampEnd = performance.now() + command.rampMs;
+    while (performance.now() < rampEnd) await state.session.run(inputs);
     const latencies = new LatencyRecorder();
     const windows: number[] = [];
     const started = performance.now();

@@ -34,9 +34,9 @@ function withWorkloadHeader(request: PreparedLoadRequest, workload: string): Pre
 }
 
 /**
- * The concurrency sweep. Per workload: the server and the minimal HTTP server warmed, one
- * session.run loop (the model's limit), then at each concurrency the server and the minimal
- * server back to back, so each ratio's two sides are measured a few seconds apart.
+ * The concurrency sweep. Per workload: one session.run loop (the model's limit), then at each
+ * concurrency the server and the minimal HTTP server back to back, so each ratio's two sides
+ * are measured seconds apart.
  */
 export async function runSweepPhase(plan: BenchPlan, progress: BenchProgress): Promise<SweepMeasurement> {
   const children: BenchChild[] = [];
@@ -64,18 +64,15 @@ export async function runSweepPhase(plan: BenchPlan, progress: BenchProgress): P
     for (const w of workloads) {
       const request = requests.get(w.id)!;
       const minimalRequest = withWorkloadHeader(request, w.id);
-      progress.log(`server ${w.id}: warming both servers (${plan.warmupMs / 1000} s each, 8 connections)`);
-      await runLoad(server.url!, request, { connections: 8, durationMs: plan.warmupMs });
-      await runLoad(minimal.url!, minimalRequest, { connections: 8, durationMs: plan.warmupMs });
-      const loop = await askChild<SessionLoopAnswer>(session, { type: 'run', workload: w.id, durationMs: plan.pointMs }, plan.pointMs + 60_000);
+      const loop = await askChild<SessionLoopAnswer>(session, { type: 'run', workload: w.id, rampMs: plan.rampMs, durationMs: plan.pointMs }, plan.rampMs + plan.pointMs + 60_000);
       progress.log(`session.run ${w.id}: ${loop.runsPerSec.toFixed(0)} runs/s (median 1 s window ${loop.runsPerSecMedianWindow.toFixed(0)}), p50 ${msText(loop.latency.p50)} ms, p99 ${msText(loop.latency.p99)} ms, ${loop.threads} thread(s), ${loop.backend}`);
       const serverPoints: LoadPoint[] = [];
       const minimalPoints: LoadPoint[] = [];
       for (const connections of plan.sweepConnections) {
-        const ours = await runLoad(server.url!, request, { connections, durationMs: plan.pointMs, rssRoot: server.pid });
+        const ours = await runLoad(server.url!, request, { connections, rampMs: plan.rampMs, durationMs: plan.pointMs, rssRoot: server.pid });
         serverPoints.push(ours);
         progress.log(`server ${w.id} c=${connections}: ${describePoint(ours)}`);
-        const limit = await runLoad(minimal.url!, minimalRequest, { connections, durationMs: plan.pointMs, rssRoot: minimal.pid });
+        const limit = await runLoad(minimal.url!, minimalRequest, { connections, rampMs: plan.rampMs, durationMs: plan.pointMs, rssRoot: minimal.pid });
         minimalPoints.push(limit);
         progress.log(`minimal-http ${w.id} c=${connections}: ${describePoint(limit)}`);
       }

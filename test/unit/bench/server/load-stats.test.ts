@@ -91,3 +91,30 @@ describe('SteadyStateTracker', () => {
     expect(state.latency).toBeUndefined();
   });
 });
+
+describe('SteadyStateTracker with a minimum ramp', () => {
+  it('opens the window at the first answer after the ramp when every connection answered earlier', () => {
+    const tracker = new SteadyStateTracker<string>(1, 0, 100);
+    tracker.answer('a', 10, 10, true);
+    tracker.answer('a', 90, 80, true); // still in the ramp
+    tracker.answer('a', 120, 5, true); // opens the window, not counted in it
+    tracker.answer('a', 130, 7, true);
+    const state = tracker.result(200);
+    expect(state.lastFirstAnswerMs).toBe(10);
+    expect(state.windowMs).toBe(80);
+    expect(state.ok).toBe(1);
+    expect(state.latency).toEqual({ n: 1, p50: 7, p99: 7, max: 7 });
+    expect(state.latencyWithRamp?.n).toBe(4);
+  });
+
+  it('waits for every connection past the ramp, and reports when the last one first answered', () => {
+    const tracker = new SteadyStateTracker<string>(2, 0, 100);
+    tracker.answer('a', 150, 10, true);
+    tracker.answer('b', 400, 390, true); // the window opens here
+    tracker.answer('a', 410, 9, true);
+    const state = tracker.result(500);
+    expect(state.lastFirstAnswerMs).toBe(400);
+    expect(state.windowMs).toBe(100);
+    expect(state.ok).toBe(1);
+  });
+});
