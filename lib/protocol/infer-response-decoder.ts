@@ -1,6 +1,6 @@
 import { HotpathError } from '../errors/hotpath-error';
-import { allocateNumeric, bytesPerElement, isOipDatatype, jsonElementToStored, numericView } from './datatypes';
-import { elementCount, type HostTensor, type NumericTensorData, type OipDatatype } from './tensor';
+import type { HostTensor } from './tensor';
+import { HEADER_LENGTH, decodeTensors, isPlainObject, parseJsonObject, splitAtHeaderLength, type TensorPayloadContext } from './tensor-payload-decoder';
 
 /**
  * 502: an inference server we called answered something that is not a valid Open Inference
@@ -22,8 +22,10 @@ export interface DecodedInferResponse {
   readonly outputs: HostTensor[];
 }
 
-const HEADER_LENGTH = 'inference-header-content-length';
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** An answer's tensors are its outputs; what is wrong with them is the server's fault (502). */
+const OUTPUTS: TensorPayloadContext = { role: 'output', fail: (message, cause) => new MalformedInferResponseError(message, cause) };
 
 /**
  * Decodes an infer response body: plain JSON, or Triton's binary data extension when the
@@ -32,9 +34,10 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * data are views onto `body` where aligned (no copy): they share its memory.
  *
  * Strict: the answer must be exactly what the protocol allows (a `model_name`, an `outputs`
- * array, each output with a known datatype, a shape, and either `data` of exactly the shape's
- * element count or a binary_data_size that matches it; all the binary bytes used, none
- * missing); anything else is a {@link MalformedInferResponseError} naming the field.
+ * array, each output with a known datatype, a shape of dims at most 2^31-1, and either flat
+ * `data` of exactly the shape's element count or a binary_data_size that matches it; all the
+ * binary bytes used, none missing); anything else is a {@link MalformedInferResponseError}
+ * naming the field. Tensors decode as requests' do (tensor-payload-decoder), bounds first.
  *
  * @param body the body's bytes, or its text when the transport delivered text
  * @param headers lower-cased header names; the body must already be decompressed (a
@@ -46,17 +49,9 @@ export function decodeInferResponse(body: Uint8Array | string, headers: Readonly
     throw new MalformedInferResponseError(`the body is still ${encoding}-encoded; inflate it before decoding`);
   }
   const headerLengthRaw = headers[HEADER_LENGTH];
-  if (headerLengthRaw === undefined) {
-    return decodeHeader(parseJsonObject(typeof body === 'string' ? body : decodeUtf8(body)), undefined);
-  }
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const headerLength = /^\d{1,15}$/.test(headerLengthRaw.trim()) ? Number(headerLengthRaw.trim()) : -1;
-  if (headerLength < 0) throw new MalformedInferResponseError(`Inference-Header-Content-Length '${headerLengthRaw}' is not a non-negative integer`);
-  if (headerLength > bytes.byteLength) {
-    throw new MalformedInferResponseError(`Inference-Header-Content-Length is ${headerLength} but the body has only ${bytes.byteLength} bytes`);
-  }
-  const header = parseJsonObject(decodeUtf8(bytes.subarray(0, headerLength)));
-  return decodeHeader(header, bytes.subarray(headerLength));
+  if (headerLengthRaw === undefined) return decodeHeader(parseJsonBody(typeof body === 'string' ? body : decodeUtf8(body)), undefined);
+  const { header, binary } = splitAtHeaderLength(typeof body === 'string' ? Buffer.from(body, 'utf8') : body, headerLengthRaw, OUTPUTS);
+  return decodeHeader(parseJsonBody(decodeUtf8(header)), binary);
 }
 
 function decodeUtf8(bytes: Uint8Array): string {
@@ -67,16 +62,9 @@ function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-function parseJsonObject(text: string): Record<string, unknown> {
+function parseJsonBody(text: string): Record<string, unknown> {
   if (text.length === 0) throw new MalformedInferResponseError('the body is empty');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new MalformedInferResponseError(`the body is not valid JSON (${(error as Error).message})`, error);
-  }
-  if (!isPlainObject(parsed)) throw new MalformedInferResponseError('the body is not a JSON object');
-  return parsed;
+  return parseJsonObject(text, OUTPUTS);
 }
 
 function decodeHeader(header: Record<string, unknown>, binary: Uint8Array | undefined): DecodedInferResponse {
@@ -86,17 +74,7 @@ function decodeHeader(header: Record<string, unknown>, binary: Uint8Array | unde
   if (id !== undefined && typeof id !== 'string') throw new MalformedInferResponseError('"id" is not a string');
   if (parameters !== undefined && !isPlainObject(parameters)) throw new MalformedInferResponseError('"parameters" is not an object');
   if (!Array.isArray(outputs)) throw new MalformedInferResponseError('"outputs" is missing or not an array');
-  const cursor = { offset: 0 };
-  const seen = new Set<string>();
-  const decoded = outputs.map((output, index) => {
-    const tensor = decodeOutput(output, index, binary, cursor);
-    if (seen.has(tensor.name)) throw new MalformedInferResponseError(`output '${tensor.name}' appears more than once`);
-    seen.add(tensor.name);
-    return tensor;
-  });
-  if (binary !== undefined && cursor.offset !== binary.byteLength) {
-    throw new MalformedInferResponseError(`the binary part has ${binary.byteLength} bytes but the outputs' binary_data_size add up to ${cursor.offset}`);
-  }
+  const decoded = decodeTensors(outputs, binary, OUTPUTS);
   return {
     modelName,
     ...(modelVersion !== undefined ? { modelVersion } : {}),
@@ -104,106 +82,4 @@ function decodeHeader(header: Record<string, unknown>, binary: Uint8Array | unde
     ...(parameters !== undefined ? { parameters } : {}),
     outputs: decoded,
   };
-}
-
-function decodeOutput(output: unknown, index: number, binary: Uint8Array | undefined, cursor: { offset: number }): HostTensor {
-  if (!isPlainObject(output)) throw new MalformedInferResponseError(`outputs[${index}] is not an object`);
-  const { name, datatype, shape, data, parameters } = output;
-  if (typeof name !== 'string' || name.length === 0) throw new MalformedInferResponseError(`outputs[${index}] has no string "name"`);
-  if (!isOipDatatype(datatype)) throw new MalformedInferResponseError(`output '${name}': "datatype" ${JSON.stringify(datatype)} is not an Open Inference Protocol datatype`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new MalformedInferResponseError(`output '${name}': "shape" ${JSON.stringify(shape)} is not an array of non-negative integers`);
-  }
-  if (parameters !== undefined && !isPlainObject(parameters)) throw new MalformedInferResponseError(`output '${name}': "parameters" is not an object`);
-  const count = elementCount(shape);
-  if (!Number.isSafeInteger(count)) throw new MalformedInferResponseError(`output '${name}': shape ${JSON.stringify(shape)} has too many elements`);
-  const size = parameters?.binary_data_size;
-  if (size !== undefined) {
-    if (data !== undefined) throw new MalformedInferResponseError(`output '${name}' has both "data" and binary_data_size`);
-    if (binary === undefined) throw new MalformedInferResponseError(`output '${name}' has binary_data_size but the answer has no Inference-Header-Content-Length`);
-    if (!Number.isSafeInteger(size) || (size as number) < 0) throw new MalformedInferResponseError(`output '${name}': binary_data_size ${JSON.stringify(size)} is not a non-negative integer`);
-    if (cursor.offset + (size as number) > binary.byteLength) {
-      throw new MalformedInferResponseError(`output '${name}': binary_data_size ${size} runs past the end of the body (${binary.byteLength - cursor.offset} bytes left)`);
-    }
-    const chunk = binary.subarray(cursor.offset, cursor.offset + (size as number));
-    cursor.offset += size as number;
-    return { name, datatype, shape, data: decodeBinary(name, datatype, count, chunk) };
-  }
-  if (!Array.isArray(data)) throw new MalformedInferResponseError(`output '${name}' has neither a "data" array nor binary_data_size`);
-  if (data.length !== count) {
-    throw new MalformedInferResponseError(`output '${name}': shape ${JSON.stringify(shape)} holds ${count} elements but "data" has ${data.length} (a flat row-major array is expected)`);
-  }
-  return { name, datatype, shape, data: decodeJson(name, datatype, count, data) };
-}
-
-function decodeBinary(name: string, datatype: OipDatatype, count: number, chunk: Uint8Array) {
-  const width = bytesPerElement(datatype);
-  if (width === undefined) return decodeBytesElements(name, count, chunk);
-  if (chunk.byteLength !== count * width) {
-    throw new MalformedInferResponseError(`output '${name}': ${count} elements of ${datatype} take ${count * width} bytes, binary_data_size is ${chunk.byteLength}`);
-  }
-  return numericView(datatype as Exclude<OipDatatype, 'BYTES'>, chunk, 0, count);
-}
-
-/** BYTES in binary: a 4-byte little-endian length, then that many bytes, per element; the count is checked before views are built. */
-function decodeBytesElements(name: string, count: number, chunk: Uint8Array): Uint8Array[] {
-  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (count * 4 > chunk.byteLength) {
-    throw new MalformedInferResponseError(`output '${name}': ${count} BYTES elements need at least ${count * 4} bytes of length prefixes, binary_data_size is ${chunk.byteLength}`);
-  }
-  const elements: Uint8Array[] = new Array(count);
-  let offset = 0;
-  for (let i = 0; i < count; i++) {
-    if (offset + 4 > chunk.byteLength) throw new MalformedInferResponseError(`output '${name}': BYTES element ${i} has a truncated length prefix`);
-    const length = view.getUint32(offset, true);
-    offset += 4;
-    if (offset + length > chunk.byteLength) throw new MalformedInferResponseError(`output '${name}': BYTES element ${i} of ${length} bytes runs past binary_data_size`);
-    elements[i] = chunk.subarray(offset, offset + length);
-    offset += length;
-  }
-  if (offset !== chunk.byteLength) {
-    throw new MalformedInferResponseError(`output '${name}': ${chunk.byteLength - offset} bytes are left after the shape's ${count} BYTES elements`);
-  }
-  return elements;
-}
-
-const UTF8_ENCODER = new TextEncoder();
-
-function decodeJson(name: string, datatype: OipDatatype, count: number, data: unknown[]) {
-  if (datatype === 'BYTES') {
-    return data.map((value, i) => {
-      if (typeof value !== 'string') throw new MalformedInferResponseError(`output '${name}' element ${i}: expected a string for BYTES, got ${typeof value}`);
-      return UTF8_ENCODER.encode(value);
-    });
-  }
-  const numericType = datatype as Exclude<OipDatatype, 'BYTES'>;
-  const out = allocateNumeric(numericType, count);
-  const isBig = datatype === 'INT64' || datatype === 'UINT64';
-  try {
-    fill(numericType, data, out, isBig, name);
-  } catch (error) {
-    if (error instanceof MalformedInferResponseError) throw error;
-    throw new MalformedInferResponseError((error as Error).message, error);
-  }
-  return out;
-}
-
-function fill(datatype: Exclude<OipDatatype, 'BYTES'>, data: unknown[], out: NumericTensorData, isBig: boolean, name: string): void {
-  if (datatype === 'FP32' || datatype === 'FP64') {
-    const floats = out as Float32Array | Float64Array;
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i];
-      floats[i] = typeof v === 'number' ? v : (jsonElementToStored(datatype, v, () => `output '${name}' element ${i}`) as number);
-    }
-    return;
-  }
-  const target = out as unknown as (number | bigint)[];
-  for (let i = 0; i < data.length; i++) {
-    const stored = jsonElementToStored(datatype, data[i], () => `output '${name}' element ${i}`);
-    target[i] = isBig ? stored : Number(stored);
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

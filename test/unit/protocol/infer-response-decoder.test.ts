@@ -188,3 +188,57 @@ describe('decodeInferResponse', () => {
     expect(Array.from(decoded)).toEqual(Array.from(tensor.data as Float32Array));
   });
 });
+
+describe('decodeInferResponse bounds before allocation', () => {
+  const binaryAnswer = (output: Record<string, unknown>, tail: Uint8Array): [Buffer, Record<string, string>] => {
+    const head = Buffer.from(JSON.stringify({ model_name: 'm', outputs: [output] }));
+    return [Buffer.concat([head, tail]), { 'inference-header-content-length': String(head.byteLength) }];
+  };
+
+  it.each<[string, () => [Uint8Array | string, Record<string, string>], string]>([
+    [
+      'a dim of 2^31',
+      () => json({ model_name: 'm', outputs: [{ name: 'x', datatype: 'FP32', shape: [0, 2 ** 31], data: [] }] }),
+      `output 'x': "shape" dim 1 is 2147483648; each dim must be at most 2147483647`,
+    ],
+    [
+      'JSON data far short of a huge shape (exact count, no float rounding)',
+      () => json({ model_name: 'm', outputs: [{ name: 'x', datatype: 'FP32', shape: [2147483647, 2147483647, 2147483647], data: [1] }] }),
+      `output 'x': shape [2147483647,2147483647,2147483647] holds ${(2147483647n ** 3n).toString()} elements but "data" has 1 (a flat row-major array is expected)`,
+    ],
+    [
+      '1e9 FP32 elements in 16 binary bytes',
+      () => binaryAnswer({ name: 'x', datatype: 'FP32', shape: [1000000000], parameters: { binary_data_size: 16 } }, new Uint8Array(16)),
+      "output 'x': 1000000000 elements of FP32 take 4000000000 bytes, binary_data_size is 16",
+    ],
+    [
+      '2^62 BYTES elements in 8 binary bytes (refused from the count, no prefix read)',
+      () => binaryAnswer({ name: 's', datatype: 'BYTES', shape: [2147483647, 2147483647], parameters: { binary_data_size: 8 } }, new Uint8Array(8).fill(255)),
+      `output 's': ${(2147483647n ** 2n).toString()} BYTES elements need at least ${(2147483647n ** 2n * 4n).toString()} bytes of length prefixes, binary_data_size is 8`,
+    ],
+    [
+      'BYTES data that ends before the shape\'s count',
+      () => binaryAnswer({ name: 's', datatype: 'BYTES', shape: [2], parameters: { binary_data_size: 8 } }, new Uint8Array([4, 0, 0, 0, 97, 98, 99, 100])),
+      "output 's': shape holds 2 BYTES elements but the binary data ends after 1",
+    ],
+  ])('refuses %s with a 502 naming the counts', (_, make, message) => {
+    // Prepare
+    const [body, headers] = make();
+
+    // Act
+    const error = malformed(body, headers);
+
+    // Assess
+    expect(error.status).toBe(502);
+    expect(error.message).toBe(`the inference server's answer is malformed: ${message}`);
+  });
+
+  it('decodes a zero-size output whose other dim is large (each dim in bounds)', () => {
+    // Act
+    const decoded = decodeInferResponse(...json({ model_name: 'm', outputs: [{ name: 'x', datatype: 'FP32', shape: [0, 1e9], data: [] }] }));
+
+    // Assess
+    expect(decoded.outputs[0]!.shape).toEqual([0, 1e9]);
+    expect(decoded.outputs[0]!.data).toEqual(new Float32Array(0));
+  });
+});
