@@ -48,6 +48,13 @@ export interface ManifestModel {
   readonly warmupFill?: Readonly<Record<string, number>>;
   /** Shape per input for the warm-up run where the variable-dim default doesn't fit (Silero VAD: input [1, 576]). */
   readonly warmupShapes?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Server only (the OIP server and the GPU task; Lambda runs one request per instance): queue
+   * this model's requests and run them concatenated along the batch dim, with Triton's dynamic
+   * batcher semantics (lib/serving/dynamic-batcher.ts). Needs `maxBatchSize` > 0 and a batch
+   * dim (-1 first) on every input and output. Triton's config.pbtxt `dynamic_batching` maps onto it.
+   */
+  readonly dynamicBatching?: DynamicBatchingSettings;
   /** Routing hints for the router (e.g. batch size above which the GPU tier pays). */
   readonly routing?: { readonly preferRemoteAboveBatch?: number };
   /** Free-form facts the build measured (training accuracy, parameter count, ...). */
@@ -94,6 +101,28 @@ export interface DimConstraint {
   readonly byValueOf?: { readonly input: string; readonly sizes: Readonly<Record<string, number>> };
   /** Appended to the refusal: what to do instead ("resize or pad the image"). */
   readonly hint?: string;
+}
+
+/**
+ * Triton's `dynamic_batching` block, field for field (microseconds, as Triton's): a batch
+ * goes when it reaches `maxBatchSize`, or a preferred size, or when its oldest request has
+ * waited `maxQueueDelayMicroseconds` (the delay applies only while no full or preferred batch
+ * can form).
+ *
+ * @example
+ * // config.pbtxt: dynamic_batching { max_queue_delay_microseconds: 2000 preferred_batch_size: [32, 64]
+ * //   default_queue_policy { max_queue_size: 512 default_timeout_microseconds: 100000 } }
+ * dynamicBatching: { maxQueueDelayMicroseconds: 2000, preferredBatchSizes: [32, 64], maxQueueSize: 512, defaultTimeoutMicroseconds: 100000 }
+ */
+export interface DynamicBatchingSettings {
+  /** How long the oldest queued request may wait for a batch to fill (0: run what is there at once). */
+  readonly maxQueueDelayMicroseconds: number;
+  /** Batch sizes to send as soon as they can form, each from 1 to maxBatchSize (Triton's `preferred_batch_size`). */
+  readonly preferredBatchSizes?: readonly number[];
+  /** Requests waiting in the queue (not running) past which new ones get 503 "exceeds maximum queue size"; absent or 0: unbounded. */
+  readonly maxQueueSize?: number;
+  /** A queued request older than this is rejected with 504 and never runs (absent or 0: only its own deadline applies). */
+  readonly defaultTimeoutMicroseconds?: number;
 }
 
 export interface ModelManifest {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { HotpathError } from '../errors/hotpath-error';
 import { isFloatDatatype, isOipDatatype } from '../protocol/datatypes';
 import type { TensorSignature } from '../protocol/tensor';
-import type { DimConstraint, InputConstraint, ManifestModel, ModelManifest } from './model-manifest-types';
+import type { DimConstraint, DynamicBatchingSettings, InputConstraint, ManifestModel, ModelManifest } from './model-manifest-types';
 
 /** The manifest itself is unreadable or malformed: nothing can be served, so the cold start fails. */
 export class ManifestError extends HotpathError {
@@ -72,6 +72,7 @@ function checkModel(model: ManifestModel, where: string): void {
     }
   }
   if (model.constraints !== undefined) checkConstraints(model.constraints, model.inputs, fail);
+  if (model.dynamicBatching !== undefined) checkDynamicBatching(model.dynamicBatching, model.maxBatchSize, fail);
 }
 
 const INPUT_CONSTRAINT_KEYS = new Set(['oneOf', 'unit', 'dims']);
@@ -175,6 +176,29 @@ function checkByValueOf(
     if (missing.length > 0 || extra.length > 0) {
       fail(`${at}.byValueOf.sizes must have one size per value of "constraints.${source!.name}.oneOf" (${allowed.join(', ')}), has ${keys.join(', ')}`);
     }
+  }
+}
+
+const DYNAMIC_BATCHING_KEYS = new Set(['maxQueueDelayMicroseconds', 'preferredBatchSizes', 'maxQueueSize', 'defaultTimeoutMicroseconds']);
+
+/** Triton's rules: a batching model has a max batch size; preferred sizes lie within it. Unknown keys refused (a typo would silently batch differently). */
+function checkDynamicBatching(settings: unknown, maxBatchSize: number, fail: (what: string) => never): void {
+  if (!isPlainObject(settings)) fail('"dynamicBatching" must be an object {maxQueueDelayMicroseconds, preferredBatchSizes?, maxQueueSize?, defaultTimeoutMicroseconds?}');
+  const unknownKey = Object.keys(settings).find((key) => !DYNAMIC_BATCHING_KEYS.has(key));
+  if (unknownKey !== undefined) fail(`"dynamicBatching" has unknown key "${unknownKey}"; known: ${[...DYNAMIC_BATCHING_KEYS].join(', ')}`);
+  const { maxQueueDelayMicroseconds, preferredBatchSizes, maxQueueSize, defaultTimeoutMicroseconds } = settings as unknown as DynamicBatchingSettings;
+  if (maxBatchSize < 1) fail('"dynamicBatching" needs "maxBatchSize" of 1 or more (0 means the model has no batch dim)');
+  if (!Number.isSafeInteger(maxQueueDelayMicroseconds) || maxQueueDelayMicroseconds < 0) {
+    fail(`"dynamicBatching.maxQueueDelayMicroseconds" must be a non-negative integer, got ${JSON.stringify(maxQueueDelayMicroseconds)}`);
+  }
+  for (const [key, value] of [['maxQueueSize', maxQueueSize], ['defaultTimeoutMicroseconds', defaultTimeoutMicroseconds]] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) fail(`"dynamicBatching.${key}" must be a non-negative integer, got ${JSON.stringify(value)}`);
+  }
+  if (preferredBatchSizes !== undefined) {
+    if (!Array.isArray(preferredBatchSizes) || !preferredBatchSizes.every((size) => Number.isSafeInteger(size) && size >= 1 && size <= maxBatchSize)) {
+      fail(`"dynamicBatching.preferredBatchSizes" must be an array of integers from 1 to maxBatchSize (${maxBatchSize}), got ${JSON.stringify(preferredBatchSizes)}`);
+    }
+    if (new Set(preferredBatchSizes).size !== preferredBatchSizes.length) fail(`"dynamicBatching.preferredBatchSizes" lists a size twice: ${JSON.stringify(preferredBatchSizes)}`);
   }
 }
 
