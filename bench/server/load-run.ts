@@ -33,8 +33,10 @@ export interface LoadPoint {
   readonly latency: LatencyPercentiles | undefined;
   /** Latency of every 2xx answer, the connection ramp included. */
   readonly latencyWithRamp: LatencyPercentiles | undefined;
-  /** ms until the last connection's first answer; undefined when some connection never got one (then the window is the whole point). */
+  /** ms until the last connection's first answer; undefined when some connection never got one. */
   readonly lastFirstAnswerMs: number | undefined;
+  /** False when the ramp left less than half the asked window: the figures are then the whole point's. */
+  readonly steady: boolean;
   readonly steadyWindowS: number;
   readonly non2xx: number;
   /** Socket errors, timeouts included. */
@@ -84,7 +86,7 @@ export function runLoad(url: string, request: PreparedLoadRequest, options: Load
           return;
         }
         const durationS = (ended - started) / 1000;
-        const window = steady.result(ended);
+        const window = steady.result(ended, options.durationMs / 2);
         const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
         resolve({
           connections: options.connections,
@@ -94,6 +96,7 @@ export function runLoad(url: string, request: PreparedLoadRequest, options: Load
           latency: window.latency,
           latencyWithRamp: window.latencyWithRamp,
           lastFirstAnswerMs: window.lastFirstAnswerMs,
+          steady: window.steady,
           steadyWindowS: window.windowMs / 1000,
           non2xx: result.non2xx,
           socketErrors: result.errors,

@@ -54,7 +54,9 @@ export function median(values: readonly number[]): number {
 export interface SteadyState {
   /** ms from the start of the point until the last connection's first answer; undefined when some connection never got one. */
   readonly lastFirstAnswerMs: number | undefined;
-  /** Length of the steady window, ms (the whole point when it never became steady). */
+  /** Whether a steady window of at least the minimum length was seen; when not, the figures are the whole point's. */
+  readonly steady: boolean;
+  /** Length of the steady window, ms (the whole point when it was not steady). */
   readonly windowMs: number;
   /** 2xx answers within the window. */
   readonly ok: number;
@@ -98,13 +100,16 @@ export class SteadyStateTracker<Connection> {
     if (this.allAnsweredAt !== undefined && at - this.startedAt >= this.minRampMs) this.steadyFrom = at;
   }
 
-  /** The split, with the point ending at `endedAt`. */
-  result(endedAt: number): SteadyState {
+  /**
+   * The split, with the point ending at `endedAt`. A window shorter than `minWindowMs` (the
+   * ramp took most of the point) is no steady state: the whole point is reported instead.
+   */
+  result(endedAt: number, minWindowMs = 0): SteadyState {
     const latencyWithRamp = this.all.percentiles();
     const lastFirstAnswerMs = this.allAnsweredAt === undefined ? undefined : this.allAnsweredAt - this.startedAt;
-    if (this.steadyFrom === undefined) {
-      return { lastFirstAnswerMs, windowMs: endedAt - this.startedAt, ok: this.all.count, latency: latencyWithRamp, latencyWithRamp };
+    if (this.steadyFrom === undefined || endedAt - this.steadyFrom < minWindowMs) {
+      return { lastFirstAnswerMs, steady: false, windowMs: endedAt - this.startedAt, ok: this.all.count, latency: latencyWithRamp, latencyWithRamp };
     }
-    return { lastFirstAnswerMs, windowMs: endedAt - this.steadyFrom, ok: this.okInWindow, latency: this.steady.percentiles(), latencyWithRamp };
+    return { lastFirstAnswerMs, steady: true, windowMs: endedAt - this.steadyFrom, ok: this.okInWindow, latency: this.steady.percentiles(), latencyWithRamp };
   }
 }

@@ -23,9 +23,10 @@ const mbOf = (bytes: number | undefined) => (bytes === undefined ? NaN : Math.ro
 
 function statusNote(point: LoadPoint): string {
   const codes = Object.entries(point.statusCodes).map(([code, n]) => `${code}: ${n}`).join(', ');
-  const ramp = point.lastFirstAnswerMs === undefined
-    ? 'some connection never answered: whole point counted'
-    : `steady window ${point.steadyWindowS.toFixed(1)} s after the last connection's first answer at ${point.lastFirstAnswerMs.toFixed(0)} ms; p99 with that ramp ${(point.latencyWithRamp?.p99 ?? NaN).toFixed(2)} ms`;
+  const first = point.lastFirstAnswerMs === undefined ? 'some connection never answered' : `the last connection's first answer at ${point.lastFirstAnswerMs.toFixed(0)} ms`;
+  const ramp = point.steady
+    ? `steady window ${point.steadyWindowS.toFixed(1)} s, opened after the ramp and ${first}; p99 with the ramp ${(point.latencyWithRamp?.p99 ?? NaN).toFixed(2)} ms`
+    : `${first}: no steady window of half the point, whole point counted`;
   return `${point.ok} answers in the ${point.durationS.toFixed(1)} s point (${ramp}); status codes {${codes}}; socket errors ${point.socketErrors} (timeouts ${point.timeouts})`
     + (point.stoppedAtRss !== undefined ? `; stopped at ${mbOf(point.stoppedAtRss)} MB RSS` : '');
 }

@@ -27,6 +27,8 @@ export interface ServerSection {
 
 const perSec = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixed(2) : '-');
+/** req/s of a point, marked † when the ramp left no steady window and the whole point is counted. */
+const pointRate = (p: LoadPoint) => `${perSec(p.reqPerSec)}${p.steady ? '' : ' †'}`;
 
 function targetTable(targets: readonly BenchResult[]): string[] {
   const lines = ['| case | metric | ours | anchor | ratio | target | met |', '| --- | --- | ---: | ---: | ---: | ---: | --- |'];
@@ -49,7 +51,7 @@ function sweepTables(sweep: SweepMeasurement, connections: readonly number[]): s
     );
     w.server.forEach((p, i) => {
       const m = w.minimal[i]!;
-      out.push(`| ${connections[i]} | ${perSec(p.reqPerSec)} | ${msText(p.latency?.p50)} | ${msText(p.latency?.p99)} | ${msText(p.latencyWithRamp?.p99)} | ${msText(p.lastFirstAnswerMs)} | ${p.errors} | ${mb(p.peakRssBytes)} | ${perSec(m.reqPerSec)} | ${msText(m.latency?.p50)} | ${msText(m.latency?.p99)} | ${ratio(p.reqPerSec, m.reqPerSec)} | ${ratio(p.reqPerSec, s.runsPerSec)} |`);
+      out.push(`| ${connections[i]} | ${pointRate(p)} | ${msText(p.latency?.p50)} | ${msText(p.latency?.p99)} | ${msText(p.latencyWithRamp?.p99)} | ${msText(p.lastFirstAnswerMs)} | ${p.errors} | ${mb(p.peakRssBytes)} | ${perSec(m.reqPerSec)} | ${msText(m.latency?.p50)} | ${msText(m.latency?.p99)} | ${ratio(p.reqPerSec, m.reqPerSec)} | ${ratio(p.reqPerSec, s.runsPerSec)} |`);
     });
     out.push('');
   }
@@ -63,7 +65,7 @@ function offlineTable(offline: OfflineMeasurement, sweep: SweepMeasurement | und
       const c = plan.offlineConnections[i]!;
       const ours = sweep?.workloads.find((s) => s.workload === w.workload)?.server[plan.sweepConnections.indexOf(c)];
       const stopped = p.stoppedAtRss !== undefined ? ` (stopped at ${mb(p.stoppedAtRss)} MB after ${p.durationS.toFixed(1)} s)` : '';
-      out.push(`| ${w.workload} | ${c} | ${perSec(p.reqPerSec)} | ${msText(p.latency?.p50)} | ${msText(p.latency?.p99)} | ${msText(p.latencyWithRamp?.p99)} | ${msText(p.lastFirstAnswerMs)} | ${p.errors} | ${mb(p.peakRssBytes)}${stopped} | ${perSec(ours?.reqPerSec)} |`);
+      out.push(`| ${w.workload} | ${c} | ${pointRate(p)} | ${msText(p.latency?.p50)} | ${msText(p.latency?.p99)} | ${msText(p.latencyWithRamp?.p99)} | ${msText(p.lastFirstAnswerMs)} | ${p.errors} | ${mb(p.peakRssBytes)}${stopped} | ${perSec(ours?.reqPerSec)} |`);
     });
   }
   return out;
@@ -130,6 +132,17 @@ function findings(section: ServerSection): string[] {
         + `bare session.run alone does ${perSec(http.session.runsPerSec)} runs/s. The load generator (autocannon, one process) shares the 2 cores with the server, so both sides are bounded by it too.`);
     }
   }
+  if (sweep && i32 >= 0) {
+    for (const w of sweep.workloads) {
+      const p = w.server[i32]!;
+      const first = p.lastFirstAnswerMs === undefined ? 'some connection had no answer in the whole point' : `the last of the ${TARGET_CONNECTIONS} connections had its first answer after ${msText(p.lastFirstAnswerMs)} ms`;
+      if (p.errors > 0 || !p.steady || (p.latency && p.latency.p99 > TARGETS.p99OverP50 * p.latency.p50)) {
+        out.push(`- ${w.workload} at ${TARGET_CONNECTIONS} connections: ${p.errors} errors (${p.timeouts} timeouts, ${p.non2xx} non-2xx), p50 ${msText(p.latency?.p50)} ms, p99 ${msText(p.latency?.p99)} ms (${msText(p.latencyWithRamp?.p99)} ms with the ramp); ${first}. `
+          + 'The server accepts one new connection per event-loop iteration and each iteration runs the requests of every connection it already serves, so the k-th connection of a burst waits about k(k−1)/2 request times: '
+          + `with ${msText(w.session.latency.p50)} ms per run that is ${msText((w.session.latency.p50 * TARGET_CONNECTIONS * (TARGET_CONNECTIONS - 1)) / 2)} ms for the ${TARGET_CONNECTIONS}th. What would remove it: fewer runs per loop iteration (one inference, then yield to the loop) or one batched run per iteration (the dynamic batcher).`);
+      }
+    }
+  }
   if (section.offline) {
     const worst = Math.max(...section.offline.workloads.flatMap((w) => w.points.map((p) => p.peakRssBytes ?? 0)));
     out.push(`- serverless-offline (the Lambda emulator) measured at ${plan.offlineConnections.join(' and ')} connections only, each point stopped above ${mb(OFFLINE_RSS_LIMIT_BYTES)} MB: it starts one Lambda instance (a full INIT, every model loaded again) per concurrent request; idle ${mb(section.offline.idleRssBytes)} MB, peak ${mb(worst)} MB.`);
@@ -151,13 +164,13 @@ export function writeServerSection(repoRoot: string, section: ServerSection): st
     'Command: `npm run bench:server` (about 10 minutes; `-- --quick` for 2 s points, `-- --only frameworks,server,offline,gzip` or workload ids to run parts; those runs write nothing unless `--write`). '
       + 'Results: `bench/results/server.json`.',
     '',
-    `Machine: ${machineLine()}; load average (1/5/15 min) ${section.loadAtStart} at start, ${section.loadAtEnd} at the end. Date: ${section.date}. Run time ${section.minutes.toFixed(1)} min, `
+    `Machine: ${machineLine()}; load average (1/5/15 min) ${section.loadAtStart} at start, ${section.loadAtEnd} at the end. Date: ${section.date}. Run time ${section.minutes.toFixed(1)} min. `
       + `Each point is ${plan.rampMs / 1000} s of ramp (new connections, V8 tier-up) and then a ${plan.pointMs / 1000} s steady window; each session.run loop likewise. `
       + 'Every server runs in its own process with `HOTPATH_MODELS=iris-classifier,mlp-medium` and the default threads; load comes from autocannon 9 '
       + 'in the bench process (keep-alive connections, one request in flight per connection) on the same 2 cores, so every figure includes the load generator\'s share of the CPU. '
       + 'req/s, p50 and p99 are read in the steady window, which opens once the ramp has passed and every connection has had its first answer, and runs to the end of the point (nearest-rank over the 2xx answers). '
       + 'Node 20 accepts one pending connection per event-loop iteration (`npx tsx bench/server/accept-ramp-probe.ts`), and one iteration of a CPU-bound server runs a request for every connection it already serves, '
-      + 'so connections opened all at once are reached one round apart: the tables also give that ramp ("last first answer": ms until the last connection\'s first answer; "-": some connection got none in the whole point, which is then counted whole) and the p99 counting it in. '
+      + 'so connections opened all at once are reached one round apart: the tables also give that ramp ("last first answer": ms until the last connection\'s first answer; "-": some connection got none) and the p99 counting it in; † marks a point whose ramp left less than half the window, counted whole. '
       + 'Errors (non-2xx answers, socket errors, timeouts) count the whole point; peak RSS is the highest VmRSS sampled every 100 ms during the point. '
       + 'Quote ratios: both sides of each were measured in this run, seconds apart.',
     '',

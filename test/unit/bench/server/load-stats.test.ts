@@ -64,6 +64,7 @@ describe('SteadyStateTracker', () => {
     tracker.answer('a', 1530, 9, false);
     const state = tracker.result(2500);
     expect(state.lastFirstAnswerMs).toBe(500);
+    expect(state.steady).toBe(true);
     expect(state.windowMs).toBe(1000);
     expect(state.ok).toBe(2);
     expect(state.latency).toEqual({ n: 2, p50: 12, p99: 14, max: 14 });
@@ -76,6 +77,7 @@ describe('SteadyStateTracker', () => {
     tracker.answer('b', 9, 9, true);
     const state = tracker.result(100);
     expect(state.lastFirstAnswerMs).toBeUndefined();
+    expect(state.steady).toBe(false);
     expect(state.windowMs).toBe(100);
     expect(state.ok).toBe(2);
     expect(state.latency).toEqual(state.latencyWithRamp);
@@ -116,5 +118,20 @@ describe('SteadyStateTracker with a minimum ramp', () => {
     expect(state.lastFirstAnswerMs).toBe(400);
     expect(state.windowMs).toBe(100);
     expect(state.ok).toBe(1);
+  });
+});
+
+describe('SteadyStateTracker with a minimum window', () => {
+  it('reports the whole point when the steady window is shorter than the minimum asked', () => {
+    const tracker = new SteadyStateTracker<string>(2, 0);
+    tracker.answer('a', 10, 10, true);
+    tracker.answer('b', 900, 890, true);
+    tracker.answer('a', 950, 5, true);
+    const state = tracker.result(1000, 500);
+    expect(state.steady).toBe(false);
+    expect(state.lastFirstAnswerMs).toBe(900);
+    expect(state.windowMs).toBe(1000);
+    expect(state.ok).toBe(3);
+    expect(state.latency).toEqual(state.latencyWithRamp);
   });
 });
