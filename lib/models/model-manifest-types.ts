@@ -59,7 +59,17 @@ export interface ManifestModel {
   readonly routing?: { readonly preferRemoteAboveBatch?: number };
   /** Free-form facts the build measured (training accuracy, parameter count, ...). */
   readonly metrics?: Readonly<Record<string, number | string>>;
+  /** Model-repository models: the config.pbtxt `version_policy` the built versions were chosen by (Triton's default: `{ latest: 1 }`). */
+  readonly versionPolicy?: VersionPolicy;
+  /** Model-repository models: config.pbtxt `parameters` (string values by key), kept for whoever reads them. */
+  readonly parameters?: Readonly<Record<string, string>>;
 }
+
+/** Triton's `version_policy`: the newest `latest` versions, every version folder, or the listed versions. */
+export type VersionPolicy =
+  | { readonly latest: number }
+  | { readonly all: true }
+  | { readonly specific: readonly number[] };
 
 /**
  * A rule about one input that its shape cannot state, e.g. Silero VAD's `sr` (8000 or 16000),

@@ -73,6 +73,21 @@ function checkModel(model: ManifestModel, where: string): void {
   }
   if (model.constraints !== undefined) checkConstraints(model.constraints, model.inputs, fail);
   if (model.dynamicBatching !== undefined) checkDynamicBatching(model.dynamicBatching, model.maxBatchSize, fail);
+  if (model.versionPolicy !== undefined) checkVersionPolicy(model.versionPolicy, fail);
+  if (model.parameters !== undefined && (!isPlainObject(model.parameters) || !Object.values(model.parameters).every((v) => typeof v === 'string'))) {
+    fail('"parameters" must be an object of string values');
+  }
+}
+
+function checkVersionPolicy(policy: unknown, fail: (what: string) => never): void {
+  const object = isPlainObject(policy) ? policy : {};
+  const keys = Object.keys(object);
+  const valid = keys.length === 1 && (
+    (keys[0] === 'latest' && Number.isSafeInteger(object.latest) && (object.latest as number) >= 1)
+    || (keys[0] === 'all' && object.all === true)
+    || (keys[0] === 'specific' && Array.isArray(object.specific) && object.specific.length > 0 && object.specific.every((v) => Number.isSafeInteger(v) && v >= 0))
+  );
+  if (!valid) fail(`"versionPolicy" must be {"latest": n >= 1}, {"all": true} or {"specific": [versions]}, got ${JSON.stringify(policy)}`);
 }
 
 const INPUT_CONSTRAINT_KEYS = new Set(['oneOf', 'unit', 'dims']);
