@@ -13,6 +13,18 @@ export interface ModelLoadRequest {
   readonly optimized?: OptimizationLevel;
   readonly inputs: readonly TensorSignature[];
   readonly outputs: readonly TensorSignature[];
+  /** The manifest's warm-up inputs (warmupShapes/warmupFill), for a backend that tests its sessions before serving (the native backend's provider self-test). */
+  readonly warmupInputs?: readonly HostTensor[];
+}
+
+/** Where a session's graph runs, as a self-test proved it from the runtime's own placement record (native backend). */
+export interface ExecutionProviderReport {
+  /** The provider that serves, e.g. `cuda` or `cpu`. */
+  readonly provider: string;
+  /** Nodes per onnxruntime provider, read from its profile, e.g. `{ CUDAExecutionProvider: 12 }`. */
+  readonly nodesByProvider: Readonly<Record<string, number>>;
+  /** Providers tried before it and refused, with the reasons. */
+  readonly refused: readonly { readonly provider: string; readonly reason: string }[];
 }
 
 /**
@@ -31,6 +43,8 @@ export interface BackendSession {
   /** Signatures as the backend reads them from the artifact: the registry checks the manifest against these. */
   readonly inputs: readonly TensorSignature[];
   readonly outputs: readonly TensorSignature[];
+  /** Native sessions: the execution provider the graph runs on (absent for backends without providers). */
+  readonly executionProvider?: ExecutionProviderReport;
   run(inputs: readonly HostTensor[], outputNames?: readonly string[], options?: BackendRunOptions): Promise<HostTensor[]>;
   dispose(): Promise<void>;
 }

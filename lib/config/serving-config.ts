@@ -35,6 +35,30 @@ export interface ServingConfig {
   readonly warmup: boolean;
   /** `eager`: load and warm the selected models during INIT; `lazy`: on the first request (which pays for it). */
   readonly initStrategy: InitStrategy;
+  /**
+   * Native backend only: onnxruntime execution providers to try, in order (HOTPATH_PROVIDERS,
+   * default `cuda,webgpu,cpu`). The first one whose self-test every selected model passes serves
+   * (lib/backends/execution-provider-selftest.ts).
+   */
+  readonly providers: readonly ExecutionProviderName[];
+  /** How close a provider's outputs must be to the CPU provider's to pass its self-test. */
+  readonly providerTolerance: ProviderTolerance;
+  /** OIP server only: queue and batch the requests of models whose manifest has `dynamicBatching` (HOTPATH_DYNAMIC_BATCHING, default true). */
+  readonly dynamicBatching: boolean;
+}
+
+/** Execution providers onnxruntime-node can be asked for (the npm package bundles cpu and, on linux x64, webgpu; cuda and tensorrt libraries install separately). */
+export const EXECUTION_PROVIDER_NAMES = ['cuda', 'tensorrt', 'webgpu', 'cpu'] as const;
+export type ExecutionProviderName = (typeof EXECUTION_PROVIDER_NAMES)[number];
+
+/**
+ * A float output passes when every element is within `atol + rtol * max|cpu|` of the CPU
+ * provider's (the output's own scale, so TF32 or reordered sums on a GPU pass and a wrong kernel
+ * does not); integer and BOOL outputs must be equal.
+ */
+export interface ProviderTolerance {
+  readonly atol: number;
+  readonly rtol: number;
 }
 
 export type InitStrategy = 'eager' | 'lazy';
@@ -80,6 +104,12 @@ export function loadServingConfig(env: Env = process.env, overrides: Partial<Ser
     apiKey: overrides.apiKey ?? (nonEmpty(env.HOTPATH_API_KEY) ? env.HOTPATH_API_KEY : undefined),
     warmup: overrides.warmup ?? readBoolean(env, 'HOTPATH_WARMUP', true),
     initStrategy: overrides.initStrategy ?? readEnum(env, 'HOTPATH_INIT', ['eager', 'lazy'], 'eager'),
+    providers: overrides.providers ?? readProviders(env),
+    providerTolerance: overrides.providerTolerance ?? {
+      atol: readNumber(env, 'HOTPATH_PROVIDER_ATOL', 0, 1, 1e-5),
+      rtol: readNumber(env, 'HOTPATH_PROVIDER_RTOL', 0, 1, 1e-2),
+    },
+    dynamicBatching: overrides.dynamicBatching ?? readBoolean(env, 'HOTPATH_DYNAMIC_BATCHING', true),
   };
 }
 
@@ -138,6 +168,28 @@ function readModelSelection(env: Env): ServingConfig['models'] {
     throw new ConfigError(`HOTPATH_MODELS: '${raw}' is not 'default', '*' or a comma-separated list of model names`);
   }
   return names;
+}
+
+/** A comma-separated list of distinct provider names, in the order to try them. */
+function readProviders(env: Env): readonly ExecutionProviderName[] {
+  const raw = env.HOTPATH_PROVIDERS?.trim();
+  if (!raw) return ['cuda', 'webgpu', 'cpu'];
+  const names = raw.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n.length > 0);
+  const bad = names.find((n) => !(EXECUTION_PROVIDER_NAMES as readonly string[]).includes(n));
+  if (bad !== undefined || names.length === 0 || new Set(names).size !== names.length) {
+    throw new ConfigError(`HOTPATH_PROVIDERS: '${raw}' is not a comma-separated list of distinct providers from ${EXECUTION_PROVIDER_NAMES.join(', ')}`);
+  }
+  return names as ExecutionProviderName[];
+}
+
+function readNumber(env: Env, name: string, min: number, max: number, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name}: '${raw}' is not a number between ${min} and ${max}`);
+  }
+  return value;
 }
 
 function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {

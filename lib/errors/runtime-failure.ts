@@ -37,7 +37,8 @@ export function runtimeFailureToRequestError(error: unknown, modelLabel: string)
   return new InvalidRequestError(`model '${modelLabel}' cannot run this input: ${runtimeReason(error)}`, error);
 }
 
-function runtimeReason(error: unknown): string {
+/** A runtime's failure as text a caller may read (no source locations, paths or stack frames). */
+export function runtimeReason(error: unknown): string {
   // Read by shape, not instanceof: onnxruntime-node's addon (and any other realm) throws Errors that are not this realm's.
   const raw = typeof error === 'string' ? error : stringField(error, 'message') ?? '';
   // Some errors carry their stack in the message; frames are never the caller's business.

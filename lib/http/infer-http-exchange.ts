@@ -73,6 +73,8 @@ export async function answerInferRequest(
     }),
   );
   const responseHeaders: Record<string, string> = { 'content-type': encoded.contentType, 'x-hotpath-route': answer.route };
+  const provider = answer.model.state.session.executionProvider?.provider;
+  if (provider !== undefined) responseHeaders['x-hotpath-provider'] = provider;
   if (encoded.inferenceHeaderContentLength !== undefined) responseHeaders[HEADER_LENGTH] = String(encoded.inferenceHeaderContentLength);
   const responseEncoding = chooseResponseEncoding(headers['accept-encoding']);
   let body: string | Buffer = encoded.body;

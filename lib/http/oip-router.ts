@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../errors/hotpath-error';
+import type { ExecutionProviderReport } from '../backends/inference-backend';
 import type { RegisteredModel } from '../models/model-registry';
 import type { InferAnswer } from '../serving/infer';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServingRuntime } from '../serving/serving-runtime';
@@ -31,8 +32,10 @@ export async function routeOipRequest(runtime: ServingRuntime, request: HttpRequ
   }
   const { registry } = runtime;
   switch (route.kind) {
-    case 'server':
-      return { response: jsonResponse(200, { name: SERVER_NAME, version: SERVER_VERSION, extensions: SERVER_EXTENSIONS }) };
+    case 'server': {
+      const providers = executionProviders(registry.entries);
+      return { response: jsonResponse(200, { name: SERVER_NAME, version: SERVER_VERSION, extensions: SERVER_EXTENSIONS, ...(providers ? { parameters: providers } : {}) }) };
+    }
     case 'live':
       return { response: jsonResponse(200, { live: true }) };
     case 'ready': {
@@ -126,6 +129,26 @@ function modelMetadata(entry: RegisteredModel, versions: string[]) {
       ...(m.constraints ? { constraints: m.constraints } : {}),
       ...(m.description ? { description: m.description } : {}),
       ...(entry.state.ready ? { route: entry.state.backend.route } : {}),
+      ...(entry.state.ready && entry.state.session.executionProvider ? providerParameters(entry.state.session.executionProvider) : {}),
     },
   };
+}
+
+/** The execution provider a native session proved it runs on, what onnxruntime placed where, and the providers refused before it. */
+function providerParameters(report: ExecutionProviderReport) {
+  return { provider: report.provider, provider_nodes: report.nodesByProvider, ...(report.refused.length > 0 ? { providers_refused: report.refused } : {}) };
+}
+
+/** `GET /v2` parameters: the provider of each ready model that has one, and the refusals (the same for every model of a backend), or undefined when none has one. */
+function executionProviders(entries: readonly RegisteredModel[]) {
+  const providers: Record<string, string> = {};
+  const refused = new Map<string, string>();
+  for (const entry of entries) {
+    const report = entry.state.ready ? entry.state.session.executionProvider : undefined;
+    if (!report) continue;
+    providers[`${entry.manifest.name}@${entry.manifest.version}`] = report.provider;
+    for (const r of report.refused) refused.set(r.provider, r.reason);
+  }
+  if (Object.keys(providers).length === 0) return undefined;
+  return { providers, ...(refused.size > 0 ? { providers_refused: [...refused].map(([provider, reason]) => ({ provider, reason })) } : {}) };
 }

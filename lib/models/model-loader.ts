@@ -79,6 +79,7 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
     const verifyDone = performance.now();
     const session = await backend.load({
       name: model.name, version: model.version, path, bytes, inputs: model.inputs, outputs: model.outputs, ...(model.optimized ? { optimized: model.optimized } : {}),
+      warmupInputs: warmupInputs(model),
     });
     const sessionDone = performance.now();
     const warmStart = performance.now();
@@ -100,7 +101,8 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
       readMs: readDone - started, verifyMs: verifyDone - readDone, sessionMs: sessionDone - verifyDone,
     };
     options.logger.info(`model '${label}' ready`, {
-      model: model.name, version: model.version, route: backend.route, loadMs: round(loaded.loadMs), warmupMs: round(loaded.warmupMs),
+      model: model.name, version: model.version, route: backend.route, ...(session.executionProvider ? { provider: session.executionProvider.provider } : {}),
+      loadMs: round(loaded.loadMs), warmupMs: round(loaded.warmupMs),
       readMs: round(loaded.readMs), verifyMs: round(loaded.verifyMs), sessionMs: round(loaded.sessionMs),
     });
     return loaded;

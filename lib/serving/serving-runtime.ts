@@ -43,7 +43,7 @@ export type ExtraBackends = Readonly<Record<string, InferenceBackend>>;
 export async function createServingRuntime(config: ServingConfig, logger: ModelRegistryLogger, extra: ExtraBackends = {}): Promise<ServingRuntime> {
   const started = performance.now();
   const onnxBackend: InferenceBackend = config.onnxBackend === 'native'
-    ? new NativeBackend({ intraOpThreads: config.wasmThreads })
+    ? new NativeBackend({ intraOpThreads: config.wasmThreads, providers: config.providers, tolerance: config.providerTolerance, logger })
     : new WasmBackend({ ortWebDir: config.ortWebDir, numThreads: config.wasmThreads });
   setKernelBuildDir(config.kernelsDir);
   setKernelSimdLevel(config.kernelSimd);

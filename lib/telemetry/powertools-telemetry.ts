@@ -119,7 +119,10 @@ export function aggregatingMetricsSink(namespace: string, serviceName: string, f
   timer.unref();
   return {
     recordInference(answer, totalMs) {
-      const dimensions = { model: answer.model.manifest.name, route: answer.route };
+      // One provider per model (its self-test chose it at load), so the dimension adds no series.
+      const provider = answer.model.state.session.executionProvider?.provider;
+      const dimensions: Record<string, string> = { model: answer.model.manifest.name, route: answer.route };
+      if (provider !== undefined) dimensions.provider = provider;
       for (const stage of answer.timings.entries) record(dimensions, metricName(stage.name), MetricUnit.Milliseconds, stage.ms);
       record(dimensions, 'BatchSize', MetricUnit.Count, answer.batchSize);
       record(dimensions, 'Duration', MetricUnit.Milliseconds, totalMs);
