@@ -17,7 +17,8 @@
  * npm start -- --port 3100 --api-key s3cret
  */
 import { parseArgs } from 'node:util';
-import type { ServingConfig } from '../lib/config/serving-config';
+import { buildRepositoryAtStart } from '../layers/models/model-repository/build-repository-at-start';
+import { loadServingConfig, type ServingConfig } from '../lib/config/serving-config';
 import { startOipServer } from '../lib/server/oip-server';
 import { createLogger } from '../lib/telemetry/powertools-telemetry';
 
@@ -40,7 +41,10 @@ function flagOverrides(argv: readonly string[]): Partial<ServingConfig> {
 
 async function main(): Promise<void> {
   const logger = createLogger();
-  const server = await startOipServer({ config: flagOverrides(process.argv.slice(2)), logger });
+  const overrides = flagOverrides(process.argv.slice(2));
+  // HOTPATH_MODEL_REPOSITORY: build it into the models dir first (incremental), so an edited repository is served by a restart.
+  await buildRepositoryAtStart(loadServingConfig(process.env, overrides), logger);
+  const server = await startOipServer({ config: overrides, logger });
   const { runtime } = server;
   const { config } = runtime;
   const ready = runtime.registry.entries.filter((e) => e.selected && e.state.ready).map((e) => e.manifest.name);

@@ -9,6 +9,12 @@ export type OnnxBackendName = 'wasm' | 'native';
 /** Everything the serving path reads from the environment, typed and validated once at INIT. */
 export interface ServingConfig {
   readonly modelsDir: string;
+  /**
+   * A Triton-style model repository (HOTPATH_MODEL_REPOSITORY) that `npm start` builds into
+   * `modelsDir` before it serves (scripts/start-server.ts), and `npm run build:layers` builds the
+   * models layer from. Never on Lambda, where the models come from the built layer.
+   */
+  readonly modelRepository: string | undefined;
   /** `default`, `*`, or explicit model names. */
   readonly models: 'default' | '*' | readonly string[];
   readonly onnxBackend: OnnxBackendName;
@@ -88,6 +94,7 @@ const MAX_LAMBDA_VCPUS = 6;
 export function loadServingConfig(env: Env = process.env, overrides: Partial<ServingConfig> = {}): ServingConfig {
   return {
     modelsDir: overrides.modelsDir ?? readModelsDir(env),
+    modelRepository: overrides.modelRepository ?? readModelRepository(env),
     models: overrides.models ?? readModelSelection(env),
     onnxBackend: overrides.onnxBackend ?? readEnum(env, 'HOTPATH_BACKEND', ['wasm', 'native'], 'wasm'),
     wasmThreads: overrides.wasmThreads ?? readInteger(env, 'HOTPATH_WASM_THREADS', 1, 64, defaultWasmThreads(env)),
@@ -126,6 +133,17 @@ function readModelsDir(env: Env): string {
   if (nonEmpty(env.HOTPATH_MODELS_DIR)) return resolve(env.HOTPATH_MODELS_DIR);
   if (existsSync(LAMBDA_MODELS_DIR)) return LAMBDA_MODELS_DIR;
   return resolve(repoRoot(), 'layers/models/build/models');
+}
+
+/** A folder that exists; refused on Lambda, whose models dir is the layer built from the repository at build time. */
+function readModelRepository(env: Env): string | undefined {
+  if (!nonEmpty(env.HOTPATH_MODEL_REPOSITORY)) return undefined;
+  if (nonEmpty(env.AWS_LAMBDA_FUNCTION_NAME)) {
+    throw new ConfigError('HOTPATH_MODEL_REPOSITORY: on Lambda the models come from the models layer; build it with `npm run build:layers -- --repository DIR` and unset the variable in the function');
+  }
+  const dir = resolve(env.HOTPATH_MODEL_REPOSITORY);
+  if (!existsSync(dir)) throw new ConfigError(`HOTPATH_MODEL_REPOSITORY: folder '${dir}' does not exist; give the folder that holds <model>/<version>/model.onnx`);
+  return dir;
 }
 
 /** The function bundle ships the kernels in dist/functions/kernels (scripts/build-functions.ts); on Lambda that is under LAMBDA_TASK_ROOT. */

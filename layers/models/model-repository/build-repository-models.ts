@@ -116,7 +116,6 @@ export async function buildRepositoryModels(options: BuildRepositoryModelsOption
   writeIfChanged(join(modelsDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   mkdirSync(dirname(options.cacheFile), { recursive: true });
   writeIfChanged(options.cacheFile, `${JSON.stringify(nextCache, null, 2)}\n`);
-  for (const error of errors) log(`REFUSED ${error.message}`);
   return { manifest, reports, errors };
 }
 
