@@ -14,10 +14,20 @@ export interface EncodedInferRequest {
  */
 export function encodeInferRequest(
   inputs: readonly HostTensor[],
-  options: { id?: string; outputs?: readonly { name: string; binary?: boolean }[]; binary?: boolean } = {},
+  options: {
+    id?: string;
+    /** Request parameters (`timeout` in µs, `binary_data_output`, ...): string, number or boolean values, as the protocol allows. */
+    parameters?: Readonly<Record<string, string | number | boolean>>;
+    outputs?: readonly { name: string; binary?: boolean }[];
+    binary?: boolean;
+  } = {},
 ): EncodedInferRequest {
   const outputs = options.outputs?.map((o) => ({ name: o.name, ...(o.binary !== undefined ? { parameters: { binary_data: o.binary } } : {}) }));
-  const base = { ...(options.id !== undefined ? { id: options.id } : {}), ...(outputs ? { outputs } : {}) };
+  const base = {
+    ...(options.id !== undefined ? { id: options.id } : {}),
+    ...(options.parameters !== undefined ? { parameters: options.parameters } : {}),
+    ...(outputs ? { outputs } : {}),
+  };
   if (!options.binary) {
     const json = inputs.map((t) => ({ name: t.name, shape: t.shape, datatype: t.datatype, data: jsonElements(t) }));
     return { body: Buffer.from(JSON.stringify({ ...base, inputs: json })), headers: { 'content-type': 'application/json' } };
