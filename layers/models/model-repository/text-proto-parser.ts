@@ -29,7 +29,8 @@ interface Token {
   readonly at: TextPosition;
 }
 
-const PUNCTUATION = new Set(['{', '}', '[', ']', '<', '>', ':', ',', ';', '-']);
+// '.' and '/' only appear in extension names ([type.googleapis.com/x]), which the parser refuses by name.
+const PUNCTUATION = new Set(['{', '}', '[', ']', '<', '>', ':', ',', ';', '-', '.', '/']);
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '?': '?' };
 
 /**
