@@ -110,6 +110,12 @@ export function explainRuntimeFailure(reason: string): string {
   }
   const unknownOp = /No Op registered for (\w+) with domain_version of (\d+)/.exec(text);
   if (unknownOp) return `operator ${unknownOp[1]} does not exist at opset ${unknownOp[2]} (it may be a custom operator or need another opset); re-export the model with standard ONNX operators`;
+  const inferred = /(input|output) '([^']+)' has shape (\[[^\]]*\]) in the file, manifest says (\[[^\]]*\])/.exec(text);
+  if (inferred) {
+    const fixedFirst = /^\[1(,|\])/.test(inferred[3]!) && /^\[-1/.test(inferred[4]!);
+    return `onnxruntime-web infers ${inferred[1]} '${inferred[2]}' as ${inferred[3]} (its shape inference fixes dims the graph leaves open), where the config or graph declares ${inferred[4]}; `
+      + (fixedFirst ? 'its first dim is fixed at 1, so it has no batch dim: set max_batch_size: 0 in config.pbtxt and give the full dims' : 'give those dims in config.pbtxt');
+  }
   if (/external data/i.test(text)) return 'it keeps tensors in external data files, which onnxruntime-web cannot open; save the model with the tensors inside (onnx.save_model(..., save_as_external_data=False))';
   return text;
 }
