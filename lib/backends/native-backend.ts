@@ -179,7 +179,7 @@ export class NativeBackend implements InferenceBackend {
         return entry.current.adapted.run(inputs, outputNames, options);
       },
       async dispose() {
-        backend.models.delete(entry);
+        if (!backend.models.delete(entry)) return;
         await entry.current.session.release();
       },
     };
