@@ -37,6 +37,8 @@ export interface ServingConfig {
   readonly requestTimeoutMs: number;
   /** OIP server only: on SIGTERM, how long requests in flight may take to finish before the server exits anyway. */
   readonly drainMs: number;
+  /** The remote route (the GPU task, or any Open Inference Protocol server such as Triton); undefined when HOTPATH_REMOTE_URL is unset: every request runs locally. */
+  readonly remote: RemoteRoutingConfig | undefined;
   readonly apiKey: string | undefined;
   readonly warmup: boolean;
   /** `eager`: load and warm the selected models during INIT; `lazy`: on the first request (which pays for it). */
@@ -68,6 +70,28 @@ export interface ProviderTolerance {
 }
 
 export type InitStrategy = 'eager' | 'lazy';
+
+/** How requests reach the remote route and when they stop trying (lib/serving/remote-routing-router.ts). */
+export interface RemoteRoutingConfig {
+  /** Base URL of the Open Inference Protocol server, no trailing slash (`http://gpu-task.internal:8000`). */
+  readonly url: string;
+  /** `binary`: tensors in Triton's binary extension (default); `json`: plain JSON. */
+  readonly encoding: 'binary' | 'json';
+  /** gzip request bodies of 1 KB and more and accept gzip answers. */
+  readonly gzip: boolean;
+  /** Sent as `x-api-key` when the remote server requires one. */
+  readonly apiKey: string | undefined;
+  /** Longest one remote call may take (the request's deadline can only shorten it); past it the call counts as a failure and the request falls back. */
+  readonly timeoutMs: number;
+  /** Consecutive remote failures that open the circuit. */
+  readonly breakerFailures: number;
+  /** How long the circuit stays open before one request probes the remote again (half-open). */
+  readonly breakerHalfOpenMs: number;
+  /** Most rows a request may have to run locally while the remote route is unavailable; undefined: the model's max batch size. */
+  readonly fallbackMaxBatch: number | undefined;
+  /** Derive the remote threshold of models without manifest `routing.preferRemoteAboveBatch` from costs measured at start-up. */
+  readonly calibrate: boolean;
+}
 
 export type KernelSimdSetting = 'auto' | 'simd' | 'relaxed-simd';
 
@@ -108,6 +132,7 @@ export function loadServingConfig(env: Env = process.env, overrides: Partial<Ser
     maxInflight: overrides.maxInflight ?? readInteger(env, 'HOTPATH_MAX_INFLIGHT', 1, 100_000, 256),
     requestTimeoutMs: overrides.requestTimeoutMs ?? readInteger(env, 'HOTPATH_REQUEST_TIMEOUT_MS', 1, 3_600_000, 30_000),
     drainMs: overrides.drainMs ?? readInteger(env, 'HOTPATH_DRAIN_MS', 0, 600_000, 10_000),
+    remote: 'remote' in overrides ? overrides.remote : readRemoteRouting(env),
     apiKey: overrides.apiKey ?? (nonEmpty(env.HOTPATH_API_KEY) ? env.HOTPATH_API_KEY : undefined),
     warmup: overrides.warmup ?? readBoolean(env, 'HOTPATH_WARMUP', true),
     initStrategy: overrides.initStrategy ?? readEnum(env, 'HOTPATH_INIT', ['eager', 'lazy'], 'eager'),
@@ -121,6 +146,35 @@ export function loadServingConfig(env: Env = process.env, overrides: Partial<Ser
 }
 
 /** The vCPUs Lambda gives the configured memory size; off Lambda, the cores this process may use. */
+/** HOTPATH_REMOTE_*: undefined unless HOTPATH_REMOTE_URL is set (the other variables are read only then). */
+function readRemoteRouting(env: Env): RemoteRoutingConfig | undefined {
+  if (!nonEmpty(env.HOTPATH_REMOTE_URL)) return undefined;
+  return {
+    url: readRemoteUrl(env.HOTPATH_REMOTE_URL.trim()),
+    encoding: readEnum(env, 'HOTPATH_REMOTE_ENCODING', ['binary', 'json'], 'binary'),
+    gzip: readBoolean(env, 'HOTPATH_REMOTE_GZIP', false),
+    apiKey: nonEmpty(env.HOTPATH_REMOTE_API_KEY) ? env.HOTPATH_REMOTE_API_KEY : undefined,
+    timeoutMs: readInteger(env, 'HOTPATH_REMOTE_TIMEOUT_MS', 1, 600_000, 5_000),
+    breakerFailures: readInteger(env, 'HOTPATH_REMOTE_BREAKER_FAILURES', 1, 1_000, 5),
+    breakerHalfOpenMs: readInteger(env, 'HOTPATH_REMOTE_BREAKER_HALF_OPEN_MS', 1, 3_600_000, 5_000),
+    fallbackMaxBatch: nonEmpty(env.HOTPATH_REMOTE_FALLBACK_MAX_BATCH) ? readInteger(env, 'HOTPATH_REMOTE_FALLBACK_MAX_BATCH', 0, 2 ** 31 - 1, 0) : undefined,
+    calibrate: readBoolean(env, 'HOTPATH_REMOTE_CALIBRATE', true),
+  };
+}
+
+function readRemoteUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`HOTPATH_REMOTE_URL: '${raw}' is not a URL; give the server's base URL, e.g. http://gpu-task.internal:8000`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(`HOTPATH_REMOTE_URL: '${raw}' must be an http:// or https:// base URL without query, fragment or credentials (the API key goes in HOTPATH_REMOTE_API_KEY)`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 function defaultWasmThreads(env: Env): number {
   const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
   if (Number.isFinite(memoryMb) && memoryMb > 0) {

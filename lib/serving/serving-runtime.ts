@@ -8,6 +8,7 @@ import { readModelManifest } from '../models/model-manifest';
 import { loadModelRegistry, type LoadModelsOptions, type ModelRegistryLogger } from '../models/model-loader';
 import type { ModelRegistry } from '../models/model-registry';
 import { localRouter, type InferenceRouter } from './inference-router';
+import { createRemoteRoutingRouter } from './remote-routing-router';
 
 export const SERVER_NAME = 'hotpath';
 export const SERVER_VERSION = '0.1.0';
@@ -20,7 +21,11 @@ export interface ServingRuntime {
   /** The models; under HOTPATH_INIT=lazy it lists them as not ready until `ensureLoaded` has run. */
   readonly registry: ModelRegistry;
   readonly backends: readonly InferenceBackend[];
-  /** Picks and runs the route of each request (only local routes today). */
+  /**
+   * Picks and runs the route of each request: the local session, or with HOTPATH_REMOTE_URL the
+   * remote route for batches above each model's threshold (RemoteRoutingRouter), prepared
+   * (thresholds measured) as soon as the models are loaded.
+   */
   readonly router: InferenceRouter;
   /** ms from the start of runtime creation to the end of INIT's work (all models loaded and warmed when eager). */
   readonly initMs: number;
@@ -66,10 +71,12 @@ export async function createServingRuntime(config: ServingConfig, logger: ModelR
   const startupDone = () => {
     for (const backend of backends) backend.startupDone?.();
   };
+  const remoteRouter = config.remote === undefined ? undefined : createRemoteRoutingRouter(config.remote, logger);
   let registry = await loadModelRegistry({ ...options, deferred: lazy });
   let loading: Promise<void> | undefined;
   if (!lazy) {
     startupDone();
+    await remoteRouter?.prepare(registry);
     loading = Promise.resolve();
   }
   const initMs = performance.now() - started;
@@ -79,12 +86,13 @@ export async function createServingRuntime(config: ServingConfig, logger: ModelR
       return registry;
     },
     backends,
-    router: localRouter,
+    router: remoteRouter ?? localRouter,
     initMs,
     ensureLoaded: function ensureModelsLoaded() {
-      loading ??= loadModelRegistry(options).then((loaded) => {
+      loading ??= loadModelRegistry(options).then(async (loaded) => {
         registry = loaded;
         startupDone();
+        await remoteRouter?.prepare(loaded);
       });
       return loading;
     },
