@@ -20,9 +20,9 @@ function affineSpec(): OnnxGraphSpec {
 }
 
 /** The writer's graph, changed where the writer has no option for it (types, domains, opsets, external data). */
-function mutated(spec: OnnxGraphSpec, change: (model: onnx.ModelProto) => void): Uint8Array {
+function mutated(spec: OnnxGraphSpec, change: (model: onnx.ModelProto, graph: onnx.GraphProto) => void): Uint8Array {
   const model = onnx.ModelProto.decode(writeOnnxGraph(spec));
-  change(model);
+  change(model, model.graph as onnx.GraphProto);
   return onnx.ModelProto.encode(model).finish();
 }
 
@@ -36,13 +36,13 @@ const unary = (op: string, type: 'FP32' | 'INT64'): OnnxGraphSpec => ({
 
 /** A scikit-learn classifier as skl2onnx exports it with ZipMap on: probabilities as seq(map(int64, float)). */
 function zipMapModel(): Uint8Array {
-  return mutated(unary('ZipMap', 'FP32'), (model) => {
+  return mutated(unary('ZipMap', 'FP32'), (model, graph) => {
     model.opsetImport.push({ domain: 'ai.onnx.ml', version: 3 });
-    const node = model.graph!.node[0]!;
+    const node = graph.node[0]!;
     node.domain = 'ai.onnx.ml';
     node.output = ['output_probability'];
     node.attribute = [{ name: 'classlabels_int64s', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 1, 2] }];
-    model.graph!.output[0] = {
+    graph.output[0] = {
       name: 'output_probability',
       type: { sequenceType: { elemType: { mapType: { keyType: onnx.TensorProto.DataType.INT64, valueType: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } } } } },
     };
@@ -96,8 +96,8 @@ describe('buildRepositoryModels on onnxruntime-web', () => {
       dynamic_batching { preferred_batch_size: [ 4, 8 ] max_queue_delay_microseconds: 500 default_queue_policy { max_queue_size: 64 } }
       parameters { key: "owner" value: { string_value: "ml-team" } }
     `);
-    put('unbatched/1/model.onnx', mutated(affineSpec(), (m) => {
-      for (const value of [...m.graph!.input, ...m.graph!.output]) value.type!.tensorType!.shape!.dim![0] = { dimValue: 1 };
+    put('unbatched/1/model.onnx', mutated(affineSpec(), (_m, graph) => {
+      for (const value of [...graph.input, ...graph.output]) value.type!.tensorType!.shape!.dim![0] = { dimValue: 1 };
     }));
     for (const v of ['1', '2', '3']) put(`versioned/${v}/model.onnx`, affine);
     put('versioned/config.pbtxt', 'version_policy: { latest: { num_versions: 2 } }');
@@ -105,16 +105,16 @@ describe('buildRepositoryModels on onnxruntime-web', () => {
     // One model per way to fail; each must be refused by name while the others build.
     put('zipmap/1/model.onnx', zipMapModel());
     put('int-relu/1/model.onnx', writeOnnxGraph(unary('Relu', 'INT64')));
-    put('custom-op/1/model.onnx', mutated(unary('Relu', 'FP32'), (m) => {
-      m.graph!.node[0]!.opType = 'Frobnicate';
-      m.graph!.node[0]!.domain = 'com.example';
+    put('custom-op/1/model.onnx', mutated(unary('Relu', 'FP32'), (m, graph) => {
+      graph.node[0]!.opType = 'Frobnicate';
+      graph.node[0]!.domain = 'com.example';
       m.opsetImport.push({ domain: 'com.example', version: 1 });
     }));
     put('future-opset/1/model.onnx', mutated(unary('Relu', 'FP32'), (m) => {
       m.opsetImport[0]!.version = 30;
     }));
-    put('external-data/1/model.onnx', mutated(affineSpec(), (m) => {
-      const w = m.graph!.initializer[0]!;
+    put('external-data/1/model.onnx', mutated(affineSpec(), (_m, graph) => {
+      const w = graph.initializer[0]!;
       w.rawData = new Uint8Array(0);
       w.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
       w.externalData = [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '0' }, { key: 'length', value: '48' }];
