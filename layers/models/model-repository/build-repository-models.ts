@@ -179,7 +179,7 @@ function manifestEntry(folder: RepositoryModelFolder, version: RepositoryModelVe
   return entry;
 }
 
-/** A Triton label file: one label per line, beside config.pbtxt; trailing empty lines are not labels. */
+/** A Triton label file: one label per line, beside config.pbtxt; trailing empty lines are not labels (a line of spaces is: PP-OCR's keys have U+3000). */
 function readLabelFile(folder: RepositoryModelFolder, filename: string): { labels: string[]; file: string } {
   const file = `${folder.name}/${filename}`;
   const fail = (what: string): never => {
@@ -191,8 +191,8 @@ function readLabelFile(folder: RepositoryModelFolder, filename: string): { label
   const path = join(folder.dir, filename);
   if (!existsSync(path)) fail(`label_filename "${filename}" names ${file}, which does not exist; put the labels there, one per line`);
   const lines = readFileSync(path, 'utf8').split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
-  const empty = lines.findIndex((line) => line.trim() === '');
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const empty = lines.indexOf('');
   if (empty !== -1) fail(`${file} line ${empty + 1} is empty; write one label per line, in class order`);
   return { labels: lines, file };
 }

@@ -38,7 +38,8 @@ export async function proveOnOnnxruntimeWeb(
   });
   const entry = registry.entries[0]!;
   if (!entry.state.ready) {
-    throw new ModelRepositoryError(`${label} (${modelFile}) does not run on ${runtime}, what Lambda runs: ${explainRuntimeFailure(entry.state.reason)}`, { file: modelFile, model: model.name });
+    const shapes = proofInputs(model, 1).map((t) => `${t.name} [${t.shape.join(', ')}]`).join(', ');
+    throw new ModelRepositoryError(`${label} (${modelFile}) does not run on ${runtime}, what Lambda runs: ${explainRuntimeFailure(entry.state.reason, shapes)}`, { file: modelFile, model: model.name });
   }
   const { session } = entry.state;
   try {
@@ -92,7 +93,7 @@ function runtimeMessage(error: unknown): string {
 }
 
 /** onnxruntime's load errors, turned into what to do about them. Unrecognised ones are quoted as they are. */
-export function explainRuntimeFailure(reason: string): string {
+export function explainRuntimeFailure(reason: string, warmupShapes = 'its inputs'): string {
   const text = reason.replace(/^model '[^']*': /, '').replace(/\/\S+\/onnxruntime\/\S+:\d+ /g, '');
   const opset = /Opset (\d+) is under development[\s\S]*?Current official support for domain (\S+) is till opset (\d+)/.exec(text);
   if (opset) {
@@ -115,6 +116,11 @@ export function explainRuntimeFailure(reason: string): string {
     const fixedFirst = /^\[1(,|\])/.test(inferred[3]!) && /^\[-1/.test(inferred[4]!);
     return `onnxruntime-web infers ${inferred[1]} '${inferred[2]}' as ${inferred[3]} (its shape inference fixes dims the graph leaves open), where the config or graph declares ${inferred[4]}; `
       + (fixedFirst ? 'its first dim is fixed at 1, so it has no batch dim: set max_batch_size: 0 in config.pbtxt and give the full dims' : 'give those dims in config.pbtxt');
+  }
+  const warmup = /^the warm-up run failed \(check the manifest's warmupShapes\/warmupFill\): ([\s\S]*)$/.exec(text);
+  if (warmup) {
+    return `a run on zeros of ${warmupShapes} (each -1 dim as 1 first, 32 elsewhere) failed: ${warmup[1]!.replace(/^failed to call OrtRun\(\)\. /, '')}; `
+      + 'give the sizes it needs in config.pbtxt: dims that fix its -1 dims, or a model_warmup entry (zero_data: true) with shapes it runs';
   }
   if (/external data/i.test(text)) return 'it keeps tensors in external data files, which onnxruntime-web cannot open; save the model with the tensors inside (onnx.save_model(..., save_as_external_data=False))';
   return text;

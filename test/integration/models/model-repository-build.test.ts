@@ -86,7 +86,8 @@ describe('buildRepositoryModels on onnxruntime-web', () => {
     // Models that build.
     put('plain/1/model.onnx', affine);
     put('classifier/2/model.onnx', affine);
-    put('classifier/labels.txt', 'setosa\nversicolor\nvirginica\n');
+    // A label of spaces is a label (PP-OCR's keys have U+3000); trailing empty lines are not.
+    put('classifier/labels.txt', 'setosa\n\u3000\nvirginica\n\n');
     put('classifier/config.pbtxt', `
       name: "classifier"
       platform: "onnxruntime_onnx"
@@ -157,7 +158,7 @@ describe('buildRepositoryModels on onnxruntime-web', () => {
       platform: 'onnx_onnxv1', file: 'classifier/2/model.onnx', bytes: bytes.byteLength, maxBatchSize: 16, serveByDefault: true,
       inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
       outputs: [{ name: 'scores', datatype: 'FP32', shape: [-1, 3] }],
-      labels: { scores: ['setosa', 'versicolor', 'virginica'] },
+      labels: { scores: ['setosa', '\u3000', 'virginica'] },
       dynamicBatching: { maxQueueDelayMicroseconds: 500, preferredBatchSizes: [4, 8], maxQueueSize: 64, defaultTimeoutMicroseconds: 0 },
       parameters: { owner: 'ml-team' },
     });
