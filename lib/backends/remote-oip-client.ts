@@ -65,6 +65,12 @@ export interface RemoteInferAnswer extends DecodedInferResponse {
   readonly roundTripMs: number;
 }
 
+/** What a readiness probe found (RemoteOipClient.readiness). */
+export type RemoteReadiness =
+  | { readonly state: 'ready' }
+  | { readonly state: 'not-ready'; readonly status: number; readonly reason: string }
+  | { readonly state: 'unreachable'; readonly reason: string };
+
 interface RawAnswer {
   readonly status: number;
   readonly headers: Record<string, string | undefined>;
@@ -143,7 +149,7 @@ export class RemoteOipClient {
       }
     }
     if (this.options.apiKey !== undefined) headers['x-api-key'] = this.options.apiKey;
-    const path = `/v2/models/${encodeURIComponent(call.model)}${call.version === undefined ? '' : `/versions/${encodeURIComponent(call.version)}`}/infer`;
+    const path = `${modelPath(call.model, call.version)}/infer`;
     const raw = await this.exchange('POST', path, body, headers, bound, started, options.signal);
     if (raw.status !== 200) throw statusFailure(this.url, raw);
     const answer = this.decode(raw);
@@ -152,14 +158,21 @@ export class RemoteOipClient {
     return { ...answer, outputs: inAskedOrder(answer.outputs, call.outputNames, (m) => this.malformed(m)), roundTripMs: performance.now() - started };
   }
 
-  /** `GET /v2/health/ready`: true on 200 (Triton answers with an empty body, our server with `{"ready": true}`). Never throws for the server's state. */
-  async isReady(options: BackendRunOptions = {}): Promise<boolean> {
+  /**
+   * `GET /v2/health/ready`, or with a model `GET /v2/models/{m}[/versions/{v}]/ready`: `ready` on
+   * 200 (Triton answers with an empty body, our server with `{"ready": true}`), `not-ready` on any
+   * other status (400 not ready, 404 unknown model: `status` and the server's `reason` say which),
+   * `unreachable` when no answer came. Never throws for the server's state.
+   */
+  async readiness(model?: { readonly name: string; readonly version?: string }, options: BackendRunOptions = {}): Promise<RemoteReadiness> {
     const started = performance.now();
+    const path = model === undefined ? '/v2/health/ready' : `${modelPath(model.name, model.version)}/ready`;
     try {
-      const raw = await this.exchange('GET', '/v2/health/ready', undefined, this.options.apiKey === undefined ? {} : { 'x-api-key': this.options.apiKey }, this.boundOf(options.deadline, 'health'), started, options.signal);
-      return raw.status === 200 && !/"ready"\s*:\s*false/.test(raw.body.toString('utf8'));
+      const raw = await this.exchange('GET', path, undefined, this.options.apiKey === undefined ? {} : { 'x-api-key': this.options.apiKey }, this.boundOf(options.deadline, model?.name ?? 'health'), started, options.signal);
+      if (raw.status === 200) return { state: 'ready' };
+      return { state: 'not-ready', status: raw.status, reason: statusFailure(this.url, raw).message };
     } catch (error) {
-      if (error instanceof RemoteInferenceError) return false;
+      if (error instanceof RemoteInferenceError) return { state: 'unreachable', reason: error.message };
       throw error;
     }
   }
@@ -275,6 +288,10 @@ class StaleConnectionError extends Error {
   constructor(readonly original: NodeJS.ErrnoException) {
     super(original.message);
   }
+}
+
+function modelPath(name: string, version: string | undefined): string {
+  return `/v2/models/${encodeURIComponent(name)}${version === undefined ? '' : `/versions/${encodeURIComponent(version)}`}`;
 }
 
 function connectionFailure(url: string, error: NodeJS.ErrnoException): RemoteInferenceError {

@@ -82,9 +82,11 @@ const STARTUP_PROBE_MS = 2_000;
  *
  * Thresholds (`prepare`, at start-up): the manifest's `routing.preferRemoteAboveBatch`, or, when
  * `calibrate` is on, the crossover of two straight lines measured at 1 and min(maxBatch, 64)
- * rows on each route (route-calibration.ts: `n > (fR − fL) / (cL − cR)`). A remote that does not
- * answer at start-up opens the circuit at once; the models it would have calibrated stay local
- * (plain route) until a later measurement, tried at most once per half-open period.
+ * rows on each route (route-calibration.ts: `n > (fR − fL) / (cL − cR)`). Where the remote, or
+ * the model there, is not ready at start-up, a model with a manifest threshold starts with its
+ * circuit open, and a model to calibrate stays local (plain route) until it is measured: tried
+ * again by its requests, at most once per half-open period. A model the remote does not have
+ * (404) stays local.
  */
 export class RemoteRoutingRouter implements InferenceRouter {
   readonly counts: RoutingCounts = { local: 0, remote: 0, fallback: {}, refused: 0 };
@@ -115,20 +117,30 @@ export class RemoteRoutingRouter implements InferenceRouter {
   async prepare(registry: ModelRegistry): Promise<void> {
     this.registry = registry;
     const started = performance.now();
-    const reachable = await this.client.isReady({ deadline: performance.now() + Math.min(STARTUP_PROBE_MS, this.settings.timeoutMs) });
+    const server = await this.client.readiness(undefined, { deadline: this.probeDeadline() });
     for (const entry of registry.entries) {
       if (!entry.selected || !entry.state.ready || calibrationRows(entry.manifest) < 2) continue;
       const model = entry as ReadyModel;
+      const { name, version } = model.manifest;
       const hint = manifestThreshold(model);
       if (hint === undefined && !this.settings.calibrate) continue;
       const local = await measureCost(model.manifest, (inputs) => model.state.session.run(inputs));
-      if (hint !== undefined) this.setPlan(model, { threshold: hint, source: 'manifest', local });
-      else if (!reachable) this.setPlan(model, { threshold: Infinity, source: 'pending', local });
-      else await this.calibrateRemote(model, local);
-      if (!reachable) await this.openAtStartup(this.routes.get(routeKey(model))!);
+      const readiness = server.state === 'unreachable' ? server : await this.client.readiness({ name, version }, { deadline: this.probeDeadline() });
+      if (readiness.state === 'not-ready' && readiness.status === 404) {
+        this.logger.warn('remote route: the remote server does not serve this model, it stays local', { model: name, version, reason: readiness.reason });
+        this.setPlan(model, { threshold: Infinity, source: 'local-only', local });
+      } else if (hint !== undefined) {
+        this.setPlan(model, { threshold: hint, source: 'manifest', local });
+        if (readiness.state !== 'ready') await this.openAtStartup(this.routes.get(routeKey(model))!, readiness.reason);
+      } else if (readiness.state === 'ready') {
+        await this.calibrateRemote(model, local);
+      } else {
+        this.logger.warn('remote route: the model is not ready on the remote server, it stays local until it is measured', { model: name, version, reason: readiness.reason });
+        this.setPlan(model, { threshold: Infinity, source: 'pending', local });
+      }
     }
     this.lastCalibration = Date.now();
-    this.logger.info('remote route ready', { url: this.client.url, reachable, ms: Math.round(performance.now() - started) });
+    this.logger.info('remote route prepared', { url: this.client.url, server: server.state, ms: Math.round(performance.now() - started) });
   }
 
   async run(request: RoutedRun): Promise<RoutedResult> {
@@ -141,20 +153,21 @@ export class RemoteRoutingRouter implements InferenceRouter {
     }
     const { plan, breaker } = route;
     // Another request is probing the remote: do not queue behind it (cockatiel would wait for the probe).
-    if (breaker.state === CircuitState.HalfOpen) return this.fallback(request, plan, 'circuit half-open', this.retryAfterSeconds(route));
+    if (breaker.state === CircuitState.HalfOpen) return this.fallback(request, plan, 'circuit half-open', this.retryAfterSeconds(route), lastFailureOf(breaker));
+    const deadline = this.remoteDeadline(request, plan);
     try {
-      const outputs = await breaker.execute(() => this.runRemote(request, plan));
+      const outputs = await breaker.execute(() => this.runRemote(request, deadline));
       this.counts.remote++;
       return { outputs, route: REMOTE_ROUTE };
     } catch (error) {
-      if (error instanceof BrokenCircuitError) return this.fallback(request, plan, 'circuit open', this.retryAfterSeconds(route));
+      if (error instanceof BrokenCircuitError) return this.fallback(request, plan, 'circuit open', this.retryAfterSeconds(route), lastFailureOf(breaker));
       if (error instanceof RequestAbortedError) throw error;
       if (error instanceof DeadlineExceededError) {
         // The remote call stopped early to leave a local run time before the deadline: use it.
-        if (request.options.deadline !== undefined && performance.now() < request.options.deadline) return this.fallback(request, plan, 'timeout', 1);
+        if (deadline !== request.options.deadline) return this.fallback(request, plan, 'timeout', 1, error);
         throw error;
       }
-      if (error instanceof RemoteInferenceError) return this.fallback(request, plan, reasonOf(error), Math.max(error.retryAfterSeconds ?? 1, this.retryAfterSeconds(route)));
+      if (error instanceof RemoteInferenceError) return this.fallback(request, plan, reasonOf(error), Math.max(error.retryAfterSeconds ?? 1, this.retryAfterSeconds(route)), error);
       throw error;
     }
   }
@@ -169,12 +182,9 @@ export class RemoteRoutingRouter implements InferenceRouter {
     await this.calibration;
   }
 
-  private async runRemote(request: RoutedRun, plan: ModelRoutePlan): Promise<HostTensor[]> {
+  private async runRemote(request: RoutedRun, deadline: number | undefined): Promise<HostTensor[]> {
     const { model, inputs, outputNames, options } = request;
-    const answer = await this.client.infer(
-      { model: model.manifest.name, version: model.manifest.version, inputs, outputNames },
-      { deadline: this.remoteDeadline(request, plan), signal: options.signal },
-    );
+    const answer = await this.client.infer({ model: model.manifest.name, version: model.manifest.version, inputs, outputNames }, { deadline, signal: options.signal });
     checkOutputs(model, request.batchSize, answer.outputs, this.client.url);
     return answer.outputs;
   }
@@ -195,7 +205,8 @@ export class RemoteRoutingRouter implements InferenceRouter {
     return this.settings.fallbackMaxBatch ?? model.manifest.maxBatchSize;
   }
 
-  private async fallback(request: RoutedRun, plan: ModelRoutePlan, reason: string, retryAfterSeconds: number): Promise<RoutedResult> {
+  /** Runs the request locally when it fits, else refuses it (503). `cause`: what made the remote unavailable, for the log and the refusal. */
+  private async fallback(request: RoutedRun, plan: ModelRoutePlan, reason: string, retryAfterSeconds: number, cause: Error | undefined): Promise<RoutedResult> {
     const { model, batchSize, options } = request;
     const name = model.manifest.name;
     const limit = this.fallbackLimit(model);
@@ -206,12 +217,13 @@ export class RemoteRoutingRouter implements InferenceRouter {
     else if (estimate > left) refusal = `a local run would take about ${Math.ceil(estimate)} ms and the deadline is ${Math.max(0, Math.floor(left))} ms away; retry after ${retryAfterSeconds} s, raise parameters.timeout or send fewer rows`;
     if (refusal !== undefined) {
       this.counts.refused++;
-      this.logger.warn('remote route unavailable, request refused', { model: name, rows: batchSize, reason, retryAfterSeconds });
-      throw new RemoteUnavailableError(`model '${name}': a batch of ${batchSize} rows goes to the remote route ${REMOTE_ROUTE} (above ${plan.threshold} rows), which is unavailable (${reason}); ${refusal}`, retryAfterSeconds);
+      this.logger.warn('remote route unavailable, request refused', { model: name, rows: batchSize, reason, retryAfterSeconds, error: cause?.message });
+      const why = cause === undefined ? reason : `${reason}: ${cause.message}`;
+      throw new RemoteUnavailableError(`model '${name}': a batch of ${batchSize} rows goes to the remote route ${REMOTE_ROUTE} (above ${plan.threshold} rows), which is unavailable (${why}); ${refusal}`, retryAfterSeconds);
     }
     const route = fallbackRoute(model.state.backend.route, reason);
     this.counts.fallback[reason] = (this.counts.fallback[reason] ?? 0) + 1;
-    this.logger.warn('remote route unavailable, running locally', { model: name, rows: batchSize, reason, route });
+    this.logger.warn('remote route unavailable, running locally', { model: name, rows: batchSize, reason, route, error: cause?.message });
     const { outputs } = await localRouter.run(request);
     return { outputs, route };
   }
@@ -244,9 +256,9 @@ export class RemoteRoutingRouter implements InferenceRouter {
     return breaker;
   }
 
-  /** The remote did not answer at start-up: the circuit starts open, so requests do not each wait for it to fail. */
-  private async openAtStartup(route: ModelRoute): Promise<void> {
-    const down = new RemoteInferenceError('unreachable', `${this.client.url} was not ready at start-up (GET /v2/health/ready)`);
+  /** The remote (or the model there) was not ready at start-up: the circuit starts open, so requests do not each wait for it to fail. */
+  private async openAtStartup(route: ModelRoute, reason: string): Promise<void> {
+    const down = new RemoteInferenceError('unreachable', `not ready at start-up: ${reason}`);
     for (let i = 0; i < this.settings.breakerFailures && route.breaker.state === CircuitState.Closed; i++) {
       await route.breaker.execute(() => Promise.reject(down)).catch(() => undefined);
     }
@@ -269,9 +281,9 @@ export class RemoteRoutingRouter implements InferenceRouter {
   }
 
   /**
-   * Measures, in the background, the models whose remote cost is still unknown: at most once
-   * per half-open period, and through the breaker (its health probe is the half-open test when
-   * the circuit is open and due).
+   * Measures, in the background, the models whose remote cost is still unknown (the remote or
+   * the model there was not ready): at most once per half-open period, each after its own
+   * readiness probe.
    */
   private calibratePendingSoon(): void {
     if (this.calibration !== undefined || this.registry === undefined || Date.now() - this.lastCalibration < this.settings.breakerHalfOpenMs) return;
@@ -280,16 +292,21 @@ export class RemoteRoutingRouter implements InferenceRouter {
     this.lastCalibration = Date.now();
     this.calibration = (async () => {
       try {
-        if (!(await this.client.isReady({ deadline: performance.now() + Math.min(STARTUP_PROBE_MS, this.settings.timeoutMs) }))) {
-          this.logger.info('remote route: still not ready, calibration postponed', { url: this.client.url });
-          return;
+        for (const model of pending) {
+          const { name, version } = model.manifest;
+          const readiness = await this.client.readiness({ name, version }, { deadline: this.probeDeadline() });
+          if (readiness.state === 'ready') await this.calibrateRemote(model, this.planOf(name, version)!.local!);
+          else this.logger.info('remote route: the model is still not ready there, calibration postponed', { model: name, version, reason: readiness.reason });
         }
-        for (const model of pending) await this.calibrateRemote(model, this.planOf(model.manifest.name, model.manifest.version)!.local!);
       } finally {
         this.lastCalibration = Date.now();
         this.calibration = undefined;
       }
     })();
+  }
+
+  private probeDeadline(): number {
+    return performance.now() + Math.min(STARTUP_PROBE_MS, this.settings.timeoutMs);
   }
 
   private setPlan(model: ReadyModel, plan: ModelRoutePlan): void {
@@ -349,6 +366,12 @@ function manifestThreshold(model: ReadyModel): number | undefined {
     throw new ConfigError(`model '${model.manifest.name}@${model.manifest.version}': manifest routing.preferRemoteAboveBatch must be a non-negative integer (rows), got ${JSON.stringify(hint)}`);
   }
   return hint;
+}
+
+/** The error of the call that last failed on this circuit (what opened it). */
+function lastFailureOf(breaker: CircuitBreakerPolicy): Error | undefined {
+  const last = breaker.lastFailure;
+  return last !== undefined && 'error' in last && last.error instanceof Error ? last.error : undefined;
 }
 
 function reasonOf(error: RemoteInferenceError): string {

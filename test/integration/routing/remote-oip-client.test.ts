@@ -176,10 +176,17 @@ describe('RemoteOipClient', () => {
     }
   });
 
-  it('reports readiness from GET /v2/health/ready', async () => {
-    expect(await client.isReady()).toBe(true);
+  it('reports the server\'s and each model\'s readiness: ready, not ready (with the status and reason), unreachable', async () => {
+    expect(await client.readiness()).toEqual({ state: 'ready' });
+    expect(await client.readiness({ name: 'iris-classifier', version: '1' })).toEqual({ state: 'ready' });
+    expect(lastRequest().path).toBe('/v2/models/iris-classifier/versions/1/ready');
+    expect(await client.readiness({ name: 'mlp-large' })).toMatchObject({ state: 'not-ready', status: 400, reason: expect.stringContaining('not loaded on this instance') });
+    expect(await client.readiness({ name: 'no-such-model' })).toMatchObject({ state: 'not-ready', status: 404 });
     proxy.setFault({ kind: 'status', status: 503 });
-    expect(await client.isReady()).toBe(false);
+    expect(await client.readiness()).toMatchObject({ state: 'not-ready', status: 503 });
+    const nowhere = new RemoteOipClient({ url: 'http://127.0.0.1:1' });
+    expect(await nowhere.readiness()).toMatchObject({ state: 'unreachable', reason: expect.stringContaining('ECONNREFUSED') });
+    nowhere.close();
   });
 });
 

@@ -116,7 +116,7 @@ describe('RemoteRoutingRouter', () => {
     for (const answer of [...failing, whileOpen]) expect(Array.from(answer.outputs[0]!.data as BigInt64Array)).toEqual(labelsOf(8));
     expect(refused).toBeInstanceOf(RemoteUnavailableError);
     expect(refused).toMatchObject({ status: 503, retryAfterSeconds: 1 });
-    expect((refused as Error).message).toMatch(/model 'iris-classifier': a batch of 32 rows goes to the remote route gpu-task \(above 4 rows\), which is unavailable \(circuit open\); it is over the 16 rows this instance may run locally/);
+    expect((refused as Error).message).toMatch(/model 'iris-classifier': a batch of 32 rows goes to the remote route gpu-task \(above 4 rows\), which is unavailable \(circuit open: .*answered HTTP 500.*\); it is over the 16 rows this instance may run locally/);
     expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', message: 'remote route: circuit opened', extra: expect.objectContaining({ model: 'iris-classifier' }) }));
     expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', message: 'remote route unavailable, running locally', extra: expect.objectContaining({ reason: 'circuit open', rows: 8 }) }));
     await closeIrisCircuit();
@@ -149,6 +149,14 @@ describe('RemoteRoutingRouter', () => {
     for (let i = 0; i < 5; i++) answers.push(await classify(8));
     expect(answers.map((a) => a.route)).toEqual(Array(5).fill('local-wasm (fallback: gpu-task HTTP 404)'));
     expect(irisCircuit()).toBe(CircuitState.Closed);
+  });
+
+  it('passes the task\'s Retry-After on when it refuses a batch the instance cannot run', async () => {
+    proxy.setFault({ kind: 'status', status: 503, body: JSON.stringify({ error: 'exceeds maximum queue size' }), headers: { 'retry-after': '7' } });
+    const refused = await classify(32).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 503, retryAfterSeconds: 7, message: expect.stringContaining('exceeds maximum queue size') });
+    expect((await classify(8)).route).toBe('local-wasm (fallback: gpu-task HTTP 503)');
+    await closeIrisCircuit();
   });
 
   it('treats an answer that is well-formed but not what the model gives (datatype, batch) as malformed', async () => {
