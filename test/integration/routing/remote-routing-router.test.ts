@@ -201,4 +201,54 @@ describe('RemoteRoutingRouter', () => {
     expect(irisCircuit()).toBe(CircuitState.Open);
     await closeIrisCircuit();
   });
+
+  it('measures a model later when the task was down at start-up: local (plain route) until then, measured once it answers', async () => {
+    // Prepare: an instance without a manifest threshold for iris starts while its task is down.
+    const downProxy = await startFaultProxy(remote.url);
+    await downProxy.stop();
+    const settings: RemoteRoutingConfig = { url: downProxy.url, encoding: 'binary', gzip: false, apiKey: undefined, timeoutMs: 1_000, breakerFailures: 3, breakerHalfOpenMs: HALF_OPEN_MS, fallbackMaxBatch: 16, calibrate: true };
+    const late = await createServingRuntime(loadServingConfig({}, { wasmThreads: 1, models: ['iris-classifier'], remote: settings }), quiet);
+    const lateRouter = late.router as RemoteRoutingRouter;
+    try {
+      expect(lateRouter.planOf('iris-classifier', '1')).toMatchObject({ source: 'pending', threshold: Infinity });
+      expect((await infer(late, { model: 'iris-classifier', inputs: iris(32) })).route).toBe('local-wasm');
+      // Act: the task comes up; the first request after the half-open wait starts the measurement in the background.
+      await downProxy.start();
+      await sleep(HALF_OPEN_MS + 20);
+      expect((await infer(late, { model: 'iris-classifier', inputs: iris(2) })).route).toBe('local-wasm');
+      await lateRouter.settled();
+      // Assess
+      const plan = lateRouter.planOf('iris-classifier', '1')!;
+      expect(plan.source).toBe('measured');
+      expect(plan.threshold).toBe(crossoverRows(plan.local!, plan.remote!));
+      expect(downProxy.requests.filter((r) => r.path.endsWith('/infer')).length).toBeGreaterThanOrEqual(8);
+    } finally {
+      lateRouter.close();
+      await late.registry.dispose();
+      await downProxy.close();
+    }
+  });
+
+  it('prepares the routes once the models are loaded under HOTPATH_INIT=lazy', async () => {
+    const settings: RemoteRoutingConfig = { url: proxy.url, encoding: 'binary', gzip: false, apiKey: undefined, timeoutMs: 1_000, breakerFailures: 3, breakerHalfOpenMs: HALF_OPEN_MS, fallbackMaxBatch: 16, calibrate: false };
+    const modelsDir = routingModelsDir(withThresholds({ 'iris-classifier': 2 }));
+    const lazy = await createServingRuntime(loadServingConfig({}, { wasmThreads: 1, models: ['iris-classifier'], modelsDir, initStrategy: 'lazy', remote: settings }), quiet);
+    const lazyRouter = lazy.router as RemoteRoutingRouter;
+    try {
+      expect(lazyRouter.planOf('iris-classifier', '1')).toBeUndefined();
+      await lazy.ensureLoaded();
+      expect(lazyRouter.planOf('iris-classifier', '1')).toMatchObject({ source: 'manifest', threshold: 2 });
+      expect((await infer(lazy, { model: 'iris-classifier', inputs: iris(3) })).route).toBe('gpu-task');
+    } finally {
+      lazyRouter.close();
+      await lazy.registry.dispose();
+    }
+  });
+
+  it('refuses a manifest threshold that is not a non-negative integer, naming the model', async () => {
+    const modelsDir = routingModelsDir(withThresholds({ 'iris-classifier': -3 }));
+    const settings: RemoteRoutingConfig = { url: proxy.url, encoding: 'binary', gzip: false, apiKey: undefined, timeoutMs: 1_000, breakerFailures: 3, breakerHalfOpenMs: HALF_OPEN_MS, fallbackMaxBatch: 16, calibrate: false };
+    await expect(createServingRuntime(loadServingConfig({}, { wasmThreads: 1, models: ['iris-classifier'], modelsDir, remote: settings }), quiet))
+      .rejects.toThrow("model 'iris-classifier@1': manifest routing.preferRemoteAboveBatch must be a non-negative integer (rows), got -3");
+  });
 });
