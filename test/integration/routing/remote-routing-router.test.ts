@@ -119,6 +119,8 @@ describe('RemoteRoutingRouter', () => {
     expect((refused as Error).message).toMatch(/model 'iris-classifier': a batch of 32 rows goes to the remote route gpu-task \(above 4 rows\), which is unavailable \(circuit open: .*answered HTTP 500.*\); it is over the 16 rows this instance may run locally/);
     expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', message: 'remote route: circuit opened', extra: expect.objectContaining({ model: 'iris-classifier' }) }));
     expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', message: 'remote route unavailable, running locally', extra: expect.objectContaining({ reason: 'circuit open', rows: 8 }) }));
+    expect(router.counts.fallback).toMatchObject({ 'HTTP 500': 3, 'circuit open': 1 });
+    expect(router.counts.refused).toBe(1);
     await closeIrisCircuit();
   });
 
