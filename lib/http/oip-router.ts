@@ -128,6 +128,9 @@ function modelMetadata(entry: RegisteredModel, versions: string[]) {
       // What the shapes cannot say (allowed values, multiples, windows): checked before the runtime sees a request.
       ...(m.constraints ? { constraints: m.constraints } : {}),
       ...(m.description ? { description: m.description } : {}),
+      // Triton's config as the manifest holds it: the batcher's settings and the model's own parameters.
+      ...(m.dynamicBatching ? { dynamic_batching: m.dynamicBatching } : {}),
+      ...(m.parameters ? { model_parameters: m.parameters } : {}),
       ...(entry.state.ready ? { route: entry.state.backend.route } : {}),
       ...(entry.state.ready && entry.state.session.executionProvider ? providerParameters(entry.state.session.executionProvider) : {}),
     },
