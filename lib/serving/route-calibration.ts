@@ -49,25 +49,25 @@ export function calibrationRows(model: ManifestModel): number {
  * rows, on inputs shaped as the model's warm-up (variable dims other than the batch are 32, or
  * the manifest's warmupShapes) and filled with a ramp (floats) or the warm-up fill.
  */
-export async function measureCost(model: ManifestModel, run: (inputs: HostTensor[]) => Promise<unknown>): Promise<LinearCost> {
+export async function measureCost(model: ManifestModel, run: (inputs: HostTensor[]) => Promise<unknown>, now: () => number = () => performance.now()): Promise<LinearCost> {
   const large = calibrationRows(model);
   const small = calibrationInputs(model, 1);
   const big = calibrationInputs(model, large);
-  const smallMs = await medianMs(() => run(small));
-  const largeMs = await medianMs(() => run(big));
+  const smallMs = await medianMs(() => run(small), now);
+  const largeMs = await medianMs(() => run(big), now);
   const smallElements = elementCount(small[0]!.shape);
   const largeElements = elementCount(big[0]!.shape);
   const perElementMs = Math.max(0, (largeMs - smallMs) / (largeElements - smallElements));
   return { fixedMs: Math.max(0, smallMs - perElementMs * smallElements), perElementMs, elementsPerRow: smallElements };
 }
 
-async function medianMs(run: () => Promise<unknown>): Promise<number> {
+async function medianMs(run: () => Promise<unknown>, now: () => number): Promise<number> {
   await run();
   const times: number[] = [];
   for (let i = 0; i < TIMED_RUNS; i++) {
-    const started = performance.now();
+    const started = now();
     await run();
-    times.push(performance.now() - started);
+    times.push(now() - started);
   }
   return times.sort((a, b) => a - b)[Math.floor(TIMED_RUNS / 2)]!;
 }

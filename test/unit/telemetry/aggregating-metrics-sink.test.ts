@@ -5,7 +5,7 @@ import { StageTimings } from '../../../lib/telemetry/stage-timings';
 /** The fields of an answer the sink reads. */
 function answer(model: string, route: string, inferMs: number): InferAnswer {
   const timings = { entries: [{ name: 'decode', ms: 0.01 }, { name: 'infer', ms: inferMs }] } as unknown as StageTimings;
-  return { model: { manifest: { name: model } }, route, batchSize: 2, timings } as unknown as InferAnswer;
+  return { model: { manifest: { name: model }, state: { ready: true, session: {} } }, route, batchSize: 2, timings } as unknown as InferAnswer;
 }
 
 function captureEmf(run: () => void): Record<string, unknown>[] {
