@@ -139,8 +139,20 @@ function findings(section: ServerSection): string[] {
       if (p.errors > 0 || !p.steady || (p.latency && p.latency.p99 > TARGETS.p99OverP50 * p.latency.p50)) {
         out.push(`- ${w.workload} at ${TARGET_CONNECTIONS} connections: ${p.errors} errors (${p.timeouts} timeouts, ${p.non2xx} non-2xx), p50 ${msText(p.latency?.p50)} ms, p99 ${msText(p.latency?.p99)} ms (${msText(p.latencyWithRamp?.p99)} ms with the ramp); ${first}. `
           + 'The server accepts one new connection per event-loop iteration and each iteration runs the requests of every connection it already serves, so the k-th connection of a burst waits about k(k−1)/2 request times: '
-          + `with ${msText(w.session.latency.p50)} ms per run that is ${msText((w.session.latency.p50 * TARGET_CONNECTIONS * (TARGET_CONNECTIONS - 1)) / 2)} ms for the ${TARGET_CONNECTIONS}th. What would remove it: fewer runs per loop iteration (one inference, then yield to the loop) or one batched run per iteration (the dynamic batcher).`);
+          + `with ${msText(w.session.latency.p50)} ms per run that is ${msText((w.session.latency.p50 * TARGET_CONNECTIONS * (TARGET_CONNECTIONS - 1)) / 2)} ms for the last of ${TARGET_CONNECTIONS}. What would remove it: fewer runs per loop iteration (one inference, then yield to the loop) or one batched run per iteration (the dynamic batcher).`);
       }
+    }
+  }
+  if (section.offline && sweep) {
+    for (const w of section.offline.workloads) {
+      const s = sweep.workloads.find((x) => x.workload === w.workload);
+      w.points.forEach((p, i) => {
+        const c = plan.offlineConnections[i]!;
+        const ours = s?.server[plan.sweepConnections.indexOf(c)];
+        if (!s || !ours || p.reqPerSec <= ours.reqPerSec) return;
+        out.push(`- serverless-offline beat the server on ${w.workload} at ${c} connections (${perSec(p.reqPerSec)} against ${perSec(ours.reqPerSec)} req/s; bare session.run ${perSec(s.session.runsPerSec)} runs/s) at ${mb(p.peakRssBytes)} MB: `
+          + `it runs one Lambda instance, with its own session, per concurrent request, in worker threads, so model-bound requests run side by side on both cores, where the server's one session runs them one after another (${s.session.threads} intra-op thread(s)).`);
+      });
     }
   }
   if (section.offline) {
@@ -149,10 +161,18 @@ function findings(section: ServerSection): string[] {
   }
   if (section.gzip) {
     const g = section.gzip;
+    const savedBytes = g.binaryBytes - g.gzipBytes;
     out.push(`- Content-Encoding on a 1M FP32 binary request (${(g.binaryBytes / 1e6).toFixed(2)} MB): gzip body ${(g.gzipBytes / 1e6).toFixed(2)} MB, inflate + decode median ${msText(g.gzip.p50)} ms `
-      + `(deflate ${msText(g.deflate.p50)} ms) against ${msText(g.decode.p50)} ms to decode the uncompressed body: the inflate is nearly all of it, and uniform random floats barely compress, so on a LAN compression costs more than it saves.`);
+      + `(deflate ${msText(g.deflate.p50)} ms) against ${msText(g.decode.p50)} ms to decode the uncompressed body, so the inflate adds ${msText(g.gzip.p50 - g.decode.p50)} ms. `
+      + `Uniform random floats barely compress: the ${(savedBytes / 1e6).toFixed(2)} MB saved take ${msText((savedBytes * 8) / 1e6)} ms to send at 1 Gbit/s, less than the inflate costs; compression pays only on slow links or on data that compresses.`);
   }
   return out;
+}
+
+/** The thread setting every server ran with: HOTPATH_WASM_THREADS when the bench was given it. */
+function threadsText(): string {
+  const threads = process.env.HOTPATH_WASM_THREADS?.trim();
+  return threads ? `\`HOTPATH_WASM_THREADS=${threads}\`` : 'the default threads (HOTPATH_WASM_THREADS unset)';
 }
 
 /** Replaces (or appends) the `## Server` section of BENCHMARKS.md; the other sections stay as they are. */
@@ -162,11 +182,12 @@ export function writeServerSection(repoRoot: string, section: ServerSection): st
     HEADING,
     '',
     'Command: `npm run bench:server` (about 10 minutes; `-- --quick` for 2 s points, `-- --only frameworks,server,offline,gzip` or workload ids to run parts; those runs write nothing unless `--write`). '
+      + 'Other HOTPATH_* variables reach every server and the session.run child, e.g. `HOTPATH_WASM_THREADS=1 npm run bench:server -- --only server`. '
       + 'Results: `bench/results/server.json`.',
     '',
     `Machine: ${machineLine()}; load average (1/5/15 min) ${section.loadAtStart} at start, ${section.loadAtEnd} at the end. Date: ${section.date}. Run time ${section.minutes.toFixed(1)} min. `
       + `Each point is ${plan.rampMs / 1000} s of ramp (new connections, V8 tier-up) and then a ${plan.pointMs / 1000} s steady window; each session.run loop likewise. `
-      + 'Every server runs in its own process with `HOTPATH_MODELS=iris-classifier,mlp-medium` and the default threads; load comes from autocannon 9 '
+      + `Every server runs in its own process with \`HOTPATH_MODELS=iris-classifier,mlp-medium\` and ${threadsText()}; load comes from autocannon 9 `
       + 'in the bench process (keep-alive connections, one request in flight per connection) on the same 2 cores, so every figure includes the load generator\'s share of the CPU. '
       + 'req/s, p50 and p99 are read in the steady window, which opens once the ramp has passed and every connection has had its first answer, and runs to the end of the point (nearest-rank over the 2xx answers). '
       + 'Node 20 accepts one pending connection per event-loop iteration (`npx tsx bench/server/accept-ramp-probe.ts`), and one iteration of a CPU-bound server runs a request for every connection it already serves, '
