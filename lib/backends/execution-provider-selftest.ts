@@ -62,6 +62,12 @@ export interface SelfTestOptions {
   readonly tolerance: ProviderTolerance;
   /** The CPU provider's outputs per input set; absent when testing the CPU provider itself. */
   readonly reference?: readonly (readonly HostTensor[])[];
+  /**
+   * Also have onnxruntime write its verbose session log (logSeverityLevel 0) to the process's
+   * stderr, where its "Node placements" lines (readVerboseNodePlacements) are a second record of
+   * the placement. Only a parent process can read that stream (the GPU check runs each provider in a child).
+   */
+  readonly verboseLog?: boolean;
 }
 
 /**
@@ -101,6 +107,7 @@ export async function selfTestProvider(ort: OrtModule, model: SelfTestModel, pro
         graphOptimizationLevel: 'all',
         enableProfiling: true,
         profileFilePrefix: join(profileDir, 'selftest'),
+        ...(options.verboseLog ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}),
       });
     } catch (error) {
       return { passed: false, reason: `the session cannot be created on it: ${runtimeReason(error)}` };
@@ -183,6 +190,30 @@ export function readNodePlacements(profile: unknown, asked: string): NodePlaceme
     if (provider === ORT_PROVIDER_IDS.cpu && asked !== ORT_PROVIDER_IDS.cpu && cpuNodes.length < 8) cpuNodes.push(`${op} ${node}`);
   }
   return { nodesByProvider, cpuNodes };
+}
+
+/**
+ * Reads the "Node placements" blocks of onnxruntime's verbose session log (session_state.cc
+ * VerifyEachNodeIsAssignedToAnEp), one per session in the order they were created:
+ * `All nodes placed on [CPUExecutionProvider]. Number of nodes: 6`, or one
+ * `Node(s) placed on [<provider>]. Number of nodes: <n>` line per provider. Counts nodes of the
+ * partitioned graph, copies between devices included.
+ *
+ * @example
+ * readVerboseNodePlacements('... VerifyEachNodeIsAssignedToAnEp] Node placements\n... VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [CPUExecutionProvider]. Number of nodes: 6')
+ * // [{ CPUExecutionProvider: 6 }]
+ */
+export function readVerboseNodePlacements(log: string): Record<string, number>[] {
+  const blocks: Record<string, number>[] = [];
+  for (const line of log.split('\n')) {
+    if (/VerifyEachNodeIsAssignedToAnEp\] Node placements\s*$/.test(line)) {
+      blocks.push({});
+      continue;
+    }
+    const placed = /(?:All nodes|Node\(s\)) placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(line);
+    if (placed && blocks.length > 0) blocks[blocks.length - 1]![placed[1]!] = Number(placed[2]);
+  }
+  return blocks;
 }
 
 /** Why the placement does not prove the provider ran the graph, or undefined when it does. */

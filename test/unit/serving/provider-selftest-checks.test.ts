@@ -1,4 +1,4 @@
-import { compareOutputs, placementRefusal, readNodePlacements, selfTestInputSets } from '../../../lib/backends/execution-provider-selftest';
+import { compareOutputs, placementRefusal, readNodePlacements, readVerboseNodePlacements, selfTestInputSets } from '../../../lib/backends/execution-provider-selftest';
 import type { HostTensor } from '../../../lib/protocol/tensor';
 
 const tolerance = { atol: 1e-5, rtol: 1e-2 };
@@ -21,6 +21,27 @@ describe('execution-provider-selftest', () => {
 
       // Assess
       expect(placements).toEqual({ nodesByProvider: { CUDAExecutionProvider: 2, CPUExecutionProvider: 1 }, cpuNodes: ['Shape shape'] });
+    });
+  });
+
+  describe('readVerboseNodePlacements', () => {
+    it('reads one block per session, whole-graph and split placements alike', () => {
+      // Prepare: onnxruntime 1.30's verbose lines (the first as printed on this machine; the split form is the same function's other branch).
+      const log = [
+        '2026-12-01 22:11:49.125630682 [V:onnxruntime:, session_state.cc:1377 VerifyEachNodeIsAssignedToAnEp] Node placements',
+        '2026-12-01 22:11:49.125638818 [V:onnxruntime:, session_state.cc:1380 VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [CPUExecutionProvider]. Number of nodes: 6',
+        '2026-12-01 22:11:49.2 [I:onnxruntime:, inference_session.cc:3094 Initialize] Session successfully initialized.',
+        '2026-12-01 22:11:50.1 [V:onnxruntime:, session_state.cc:1377 VerifyEachNodeIsAssignedToAnEp] Node placements',
+        '2026-12-01 22:11:50.2 [V:onnxruntime:, session_state.cc:1383 VerifyEachNodeIsAssignedToAnEp]  Node(s) placed on [CUDAExecutionProvider]. Number of nodes: 5',
+        '2026-12-01 22:11:50.3 [V:onnxruntime:, session_state.cc:1386 VerifyEachNodeIsAssignedToAnEp]   Gemm (fc1)',
+        '2026-12-01 22:11:50.4 [V:onnxruntime:, session_state.cc:1383 VerifyEachNodeIsAssignedToAnEp]  Node(s) placed on [CPUExecutionProvider]. Number of nodes: 1',
+      ].join('\n');
+
+      // Act
+      const blocks = readVerboseNodePlacements(log);
+
+      // Assess
+      expect(blocks).toEqual([{ CPUExecutionProvider: 6 }, { CUDAExecutionProvider: 5, CPUExecutionProvider: 1 }]);
     });
   });
 
