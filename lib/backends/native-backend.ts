@@ -88,6 +88,12 @@ export class NativeBackend implements InferenceBackend {
     await this.init();
     const ort = this.ort!;
     const label = `${request.name}@${request.version}`;
+    if (request.warmupInputs === undefined && this.providers.length === 1 && this.providers[0] === 'cpu') {
+      // A caller with no warm-up inputs (not the model loader) on CPU alone: nothing to test and nowhere to fall back from.
+      const source = request.bytes ?? request.path;
+      const options = { executionProviders: ['cpu'], intraOpNumThreads: this.options.intraOpThreads, graphOptimizationLevel: 'all' } as const;
+      return adaptOrtSession(ort, typeof source === 'string' ? await ort.InferenceSession.create(source, options) : await ort.InferenceSession.create(source, options));
+    }
     const selfTest: SelfTestModel = {
       label,
       source: request.bytes ?? request.path,
@@ -192,7 +198,7 @@ export class NativeBackend implements InferenceBackend {
   }
 }
 
-/** Without the manifest's warm-up inputs: zeros, variable dims 1 (first) or 32 (others), as the model loader's default. */
+/** Without the manifest's warm-up inputs (a caller other than the model loader): zeros, variable dims 1 (first) or 32 (others), as the loader's default. */
 function defaultWarmupInputs(request: ModelLoadRequest): HostTensor[] {
   return request.inputs.map((signature) => {
     const shape = signature.shape.map((d, i) => (d === -1 ? (i === 0 ? 1 : 32) : d));
