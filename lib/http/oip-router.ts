@@ -3,9 +3,10 @@ import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../erro
 import type { ExecutionProviderReport } from '../backends/inference-backend';
 import type { RegisteredModel } from '../models/model-registry';
 import type { InferAnswer } from '../serving/infer';
-import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServingRuntime } from '../serving/serving-runtime';
+import { MODEL_REPOSITORY_EXTENSION, SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServingRuntime } from '../serving/serving-runtime';
 import { jsonResponse, type HttpRequest, type HttpResponse } from './http-types';
 import { answerInferRequest, type OipRequestContext } from './infer-http-exchange';
+import { answerRepositoryRequest, matchRepositoryRoute, type RepositoryRoute } from './model-repository-routes';
 
 /** What the router hands back: the answer, plus what was inferred for metrics (infer routes only). */
 export interface RoutedResponse {
@@ -15,7 +16,8 @@ export interface RoutedResponse {
 
 type Route =
   | { kind: 'server' | 'live' | 'ready' | 'models' }
-  | { kind: 'model' | 'model-ready' | 'infer'; model: string; version?: string };
+  | { kind: 'model' | 'model-ready' | 'infer'; model: string; version?: string }
+  | RepositoryRoute;
 
 /**
  * The Open Inference Protocol (KServe v2 REST) routes, transport-neutral: API Gateway,
@@ -25,6 +27,9 @@ type Route =
 export async function routeOipRequest(runtime: ServingRuntime, request: HttpRequest, context: OipRequestContext): Promise<RoutedResponse> {
   checkApiKey(runtime.config.apiKey, request.headers['x-api-key']);
   const route = matchRoute(request.path);
+  if (route.kind === 'repository-index' || route.kind === 'repository-load' || route.kind === 'repository-unload') {
+    return { response: await answerRepositoryRequest(runtime, route, request) };
+  }
   const method = request.method.toUpperCase();
   const expected = route.kind === 'infer' ? 'POST' : 'GET';
   if (method !== expected && !(expected === 'GET' && method === 'HEAD')) {
@@ -34,7 +39,8 @@ export async function routeOipRequest(runtime: ServingRuntime, request: HttpRequ
   switch (route.kind) {
     case 'server': {
       const providers = executionProviders(registry.entries);
-      return { response: jsonResponse(200, { name: SERVER_NAME, version: SERVER_VERSION, extensions: SERVER_EXTENSIONS, ...(providers ? { parameters: providers } : {}) }) };
+      const extensions = runtime.repository ? [...SERVER_EXTENSIONS, MODEL_REPOSITORY_EXTENSION] : SERVER_EXTENSIONS;
+      return { response: jsonResponse(200, { name: SERVER_NAME, version: SERVER_VERSION, extensions, ...(providers ? { parameters: providers } : {}) }) };
     }
     case 'live':
       return { response: jsonResponse(200, { live: true }) };
@@ -68,6 +74,8 @@ function matchRoute(path: string): Route {
   const parts = path.replace(/\/+$/, '').split('/').filter((p) => p.length > 0).map(safeDecode);
   if (parts[0] === 'v2') {
     if (parts.length === 1) return { kind: 'server' };
+    const repository = matchRepositoryRoute(parts);
+    if (repository) return repository;
     if (parts.length === 3 && parts[1] === 'health' && (parts[2] === 'live' || parts[2] === 'ready')) return { kind: parts[2] };
     if (parts[1] === 'models') {
       if (parts.length === 2) return { kind: 'models' };

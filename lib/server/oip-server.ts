@@ -5,7 +5,9 @@ import { InvalidRequestError, PayloadTooLargeError, ServerBusyError } from '../e
 import { errorToHttpResponse } from '../http/http-error-response';
 import type { HttpRequest, HttpResponse } from '../http/http-types';
 import { serveOipRequest } from '../http/serve-oip-request';
-import { createServingRuntime, type ServingRuntime } from '../serving/serving-runtime';
+import { createEventLoopTurns } from './event-loop-turns';
+import { createModelRepositoryControl } from '../models/model-repository-control';
+import { createServingRuntime, type ModelRepositoryControlFactory, type ServingRuntime } from '../serving/serving-runtime';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { aggregatingMetricsSink, createLogger } from '../telemetry/powertools-telemetry';
 
@@ -60,9 +62,10 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 export async function startOipServer(options: OipServerOptions = {}): Promise<RunningOipServer> {
   const logger = options.logger ?? createLogger();
   const ownsRuntime = options.runtime === undefined;
-  const runtime = options.runtime ?? (await createServingRuntime(loadServingConfig(process.env, options.config ?? {}), logger));
+  const runtime = options.runtime ?? (await createOwnRuntime(loadServingConfig(process.env, options.config ?? {}), logger));
   const { config } = runtime;
   const metrics = aggregatingMetricsSink('hotpath', 'hotpath');
+  const nextTurn = createEventLoopTurns();
   let inflight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -80,8 +83,10 @@ export async function startOipServer(options: OipServerOptions = {}): Promise<Ru
       return;
     }
     inflight++;
+    const finished = runtime.beginRequest();
     try {
       const body = await readBody(req, res, config.maxBodyBytes);
+      await nextTurn();
       const request: HttpRequest = { method: req.method ?? 'GET', path: pathOf(req.url), headers: flatHeaders(req), body };
       const response = await serveOipRequest(runtime, request, {
         deadline: performance.now() + config.requestTimeoutMs,
@@ -94,6 +99,7 @@ export async function startOipServer(options: OipServerOptions = {}): Promise<Ru
       if (res.destroyed || signal.aborted) logger.info('request abandoned: the client closed the connection');
       else send(res, errorToHttpResponse(error, logger));
     } finally {
+      finished();
       inflight--;
       if (draining && inflight === 0) drained?.();
     }
@@ -147,12 +153,24 @@ export async function startOipServer(options: OipServerOptions = {}): Promise<Ru
         server.closeAllConnections();
         await stopped;
         metrics.close();
-        if (ownsRuntime) await runtime.registry.dispose();
+        if (ownsRuntime) {
+          await runtime.repository?.close();
+          await runtime.registry.dispose();
+        }
         return finished;
       })();
       return closing;
     },
   };
+}
+
+/** The server's own runtime; with HOTPATH_MODEL_REPOSITORY it serves Triton's model repository extension over that folder. */
+function createOwnRuntime(config: ServingConfig, logger: Pick<Logger, 'info' | 'error'>): Promise<ServingRuntime> {
+  const repository = config.modelRepository;
+  const control: ModelRepositoryControlFactory | undefined = repository === undefined
+    ? undefined
+    : (models) => createModelRepositoryControl({ repository, models, ortWebDir: config.ortWebDir, wasmThreads: config.wasmThreads, logger });
+  return createServingRuntime(config, logger, {}, control);
 }
 
 /**

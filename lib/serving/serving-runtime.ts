@@ -7,6 +7,9 @@ import { WasmBackend } from '../backends/wasm-backend';
 import { readModelManifest } from '../models/model-manifest';
 import { loadModelRegistry, type LoadModelsOptions, type ModelRegistryLogger } from '../models/model-loader';
 import type { ModelRegistry } from '../models/model-registry';
+import type { ModelRepositoryControl, RuntimeModels } from '../models/model-repository-control';
+import { replaceModelVersions } from '../models/model-registry-swap';
+import { SessionRetirement } from '../models/session-retirement';
 import { localRouter, type InferenceRouter } from './inference-router';
 import { createRemoteRoutingRouter } from './remote-routing-router';
 
@@ -14,6 +17,8 @@ export const SERVER_NAME = 'hotpath';
 export const SERVER_VERSION = '0.1.0';
 /** Open Inference Protocol extensions this server implements (`GET /v2`). */
 export const SERVER_EXTENSIONS = ['binary_tensor_data', 'model_repository_index'] as const;
+/** Listed beside SERVER_EXTENSIONS by a runtime that serves Triton's model repository extension (`runtime.repository`). */
+export const MODEL_REPOSITORY_EXTENSION = 'model_repository';
 
 /** Everything a request needs, created once per instance during INIT. */
 export interface ServingRuntime {
@@ -35,7 +40,23 @@ export interface ServingRuntime {
    * before routing.
    */
   ensureLoaded(): Promise<void>;
+  /**
+   * Triton's model repository extension (index, load, unload), where the runtime was created
+   * with one: the OIP server with HOTPATH_MODEL_REPOSITORY. Absent on Lambda.
+   */
+  readonly repository?: ModelRepositoryControl;
+  /**
+   * Marks one request in flight until the returned function is called (the OIP server's door,
+   * before routing): sessions a repository load or unload replaces are disposed only once every
+   * request begun before the swap has finished. A no-op without a repository.
+   */
+  beginRequest(): () => void;
 }
+
+/** Creates a runtime's model repository control from the runtime's models (lib/server/oip-server.ts). */
+export type ModelRepositoryControlFactory = (models: RuntimeModels) => ModelRepositoryControl;
+
+const NOTHING_TO_FINISH = () => {};
 
 /** Backends that replace or add to the built-in ones (wasm or native for ONNX, kernel), keyed by the manifest platform they serve. */
 export type ExtraBackends = Readonly<Record<string, InferenceBackend>>;
@@ -45,7 +66,9 @@ export type ExtraBackends = Readonly<Record<string, InferenceBackend>>;
  * at module scope (top-level await) so all of this happens in Lambda's INIT phase; with
  * HOTPATH_INIT=lazy it only reads the manifest and leaves the loading to the first request.
  */
-export async function createServingRuntime(config: ServingConfig, logger: ModelRegistryLogger, extra: ExtraBackends = {}): Promise<ServingRuntime> {
+export async function createServingRuntime(
+  config: ServingConfig, logger: ModelRegistryLogger, extra: ExtraBackends = {}, repository?: ModelRepositoryControlFactory,
+): Promise<ServingRuntime> {
   const started = performance.now();
   const onnxBackend: InferenceBackend = config.onnxBackend === 'native'
     ? new NativeBackend({ intraOpThreads: config.wasmThreads, providers: config.providers, tolerance: config.providerTolerance, logger })
@@ -79,6 +102,21 @@ export async function createServingRuntime(config: ServingConfig, logger: ModelR
     await remoteRouter?.prepare(registry);
     loading = Promise.resolve();
   }
+  const retirement = new SessionRetirement(logger);
+  const models: RuntimeModels = {
+    get registry() {
+      return registry;
+    },
+    load: (loadManifest, modelsDir) => loadModelRegistry({ ...options, manifest: loadManifest, modelsDir, selection: '*' }),
+    async replace(name, entries, absentReason) {
+      const next = replaceModelVersions(registry, name, entries, absentReason);
+      registry = next.registry;
+      void retirement.retire(next.retired);
+      // The remote route's thresholds, measured for the new sessions; the swap stands whatever the remote says.
+      await remoteRouter?.prepare(next.registry).catch((error: unknown) => logger.error(`remote route: thresholds not measured after '${name}' was replaced`, { error }));
+    },
+    disposeRetired: () => retirement.disposeAll(),
+  };
   const initMs = performance.now() - started;
   return {
     config,
@@ -96,5 +134,7 @@ export async function createServingRuntime(config: ServingConfig, logger: ModelR
       });
       return loading;
     },
+    ...(repository ? { repository: repository(models) } : {}),
+    beginRequest: repository ? () => retirement.begin() : () => NOTHING_TO_FINISH,
   };
 }

@@ -26,6 +26,8 @@ export interface BuildRepositoryModelsOptions {
   /** onnxruntime-web package folder for the default backend (the runtime layer's, so the proof runs what Lambda mounts). */
   readonly ortWebDir?: string;
   readonly log?: (line: string) => void;
+  /** Build only these model folders (the server's load of one model); the models dir then holds only them. Default: every folder. */
+  readonly models?: readonly string[];
 }
 
 export interface RepositoryModelReport {
@@ -72,7 +74,12 @@ type RepositoryCache = Record<string, CachedVersion>;
  */
 export async function buildRepositoryModels(options: BuildRepositoryModelsOptions): Promise<RepositoryBuildResult> {
   const { repository, modelsDir, log = () => {} } = options;
-  const listing = listModelFolders(repository);
+  const listed = listModelFolders(repository);
+  const only = options.models;
+  const listing = only === undefined ? listed : {
+    folders: listed.folders.filter((f) => only.includes(f.name)),
+    errors: listed.errors.filter((e) => e.model !== undefined && only.includes(e.model)),
+  };
   const errors: ModelRepositoryError[] = [...listing.errors];
   const cache = readCache(options.cacheFile);
   const nextCache: RepositoryCache = {};
