@@ -52,6 +52,19 @@ async function packageStack(outDir: string, serverlessArgs: string[] = []): Prom
   }
 }
 
+/** What --param="gpuTask=true" needs (serverless-plugins/gpu-task-params-check.js). */
+const GPU_TASK_VPC = 'vpc-0123456789abcdef0';
+const GPU_TASK_SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
+const GPU_TASK_PARAMS = ['--param=gpuTask=true', `--param=vpcId=${GPU_TASK_VPC}`, `--param=subnetIds=${GPU_TASK_SUBNETS.join(',')}`, '--param=gpuTaskImageTag=2026.12.1'];
+/**
+ * gpu-task/Dockerfile's HOTPATH_PORT. A string in the template (one value serves the integer
+ * properties and the container's environment); CloudFormation reads integers from strings, as it
+ * does from every Ref to a parameter.
+ */
+const GPU_TASK_PORT = 8000;
+/** Resource types only the gpuTask variant adds. */
+const GPU_TASK_TYPE_PREFIXES = ['AWS::ECS::', 'AWS::EC2::', 'AWS::ElasticLoadBalancingV2::', 'AWS::AutoScaling::'];
+
 function resourcesOfType(template: CfnTemplate, type: string): [string, Record<string, unknown>][] {
   return Object.entries(template.Resources)
     .filter(([, resource]) => resource.Type === type)
@@ -173,6 +186,15 @@ describe('serverless package (offline, default parameters)', () => {
     for (const fn of artifacts) expect(fn.totalUnzippedBytes).toBeLessThanOrEqual(LAMBDA_UNZIPPED_LIMIT_BYTES);
   });
 
+  it('has no GPU task, no VPC and no remote route', () => {
+    const [[, api]] = resourcesOfType(template, 'AWS::Lambda::Function') as [[string, Record<string, unknown>]];
+    const types = Object.values(template.Resources).map((resource) => resource.Type);
+
+    expect(types.filter((type) => GPU_TASK_TYPE_PREFIXES.some((prefix) => type.startsWith(prefix)))).toEqual([]);
+    expect(api.VpcConfig).toBeUndefined();
+    expect((api.Environment as { Variables: Record<string, string> }).Variables).not.toHaveProperty('HOTPATH_REMOTE_URL');
+  });
+
   it('grants the function role nothing beyond CloudWatch Logs and X-Ray writes', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role');
     const actions = roles.flatMap(([, role]) =>
@@ -218,6 +240,245 @@ describe('serverless package (offline, --param="auth=jwt")', () => {
       expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
   });
+});
+
+interface PolicyStatement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+interface IamRoleProperties {
+  readonly AssumeRolePolicyDocument: { Statement: { Principal: { Service: string }; Action: string }[] };
+  readonly Policies?: { PolicyDocument: { Statement: PolicyStatement[] } }[];
+  readonly ManagedPolicyArns?: unknown[];
+}
+
+interface IngressRule {
+  readonly IpProtocol: string;
+  readonly FromPort?: number | string;
+  readonly ToPort?: number | string;
+  readonly SourceSecurityGroupId?: unknown;
+  readonly CidrIp?: string;
+  readonly CidrIpv6?: string;
+  readonly SourcePrefixListId?: string;
+}
+
+/** Every ingress rule of a security group: its inline SecurityGroupIngress and the standalone AWS::EC2::SecurityGroupIngress resources on it. */
+function ingressOf(template: CfnTemplate, groupId: string): IngressRule[] {
+  const inline = (template.Resources[groupId]!.Properties.SecurityGroupIngress as IngressRule[] | undefined) ?? [];
+  const standalone = resourcesOfType(template, 'AWS::EC2::SecurityGroupIngress')
+    .filter(([, rule]) => JSON.stringify(rule.GroupId) === JSON.stringify(groupIdOf(groupId)))
+    .map(([, rule]) => rule as unknown as IngressRule);
+  return [...inline, ...standalone];
+}
+
+function groupIdOf(logicalId: string): unknown {
+  return { 'Fn::GetAtt': [logicalId, 'GroupId'] };
+}
+
+/** A rule as a comparable value: protocol, ports as numbers, and its one source. */
+function ruleOf(rule: IngressRule & { DestinationSecurityGroupId?: unknown }) {
+  return {
+    protocol: rule.IpProtocol,
+    ports: [Number(rule.FromPort), Number(rule.ToPort)],
+    from: rule.SourceSecurityGroupId ?? rule.DestinationSecurityGroupId ?? rule.CidrIp ?? rule.CidrIpv6 ?? rule.SourcePrefixListId,
+  };
+}
+
+/** The role's inline statements as `effect action resource [condition]` strings, one per action. */
+function grantsOf(role: IamRoleProperties): string[] {
+  return (role.Policies ?? []).flatMap((policy) =>
+    policy.PolicyDocument.Statement.flatMap((statement) =>
+      [statement.Action].flat().map((action) => `${statement.Effect} ${action} ${JSON.stringify(statement.Resource)}${statement.Condition ? ` if ${JSON.stringify(statement.Condition)}` : ''}`),
+    ),
+  ).sort();
+}
+
+/** Fn::Split of a literal string, as CloudFormation evaluates it. */
+function splitOf(value: unknown): string[] {
+  const [delimiter, source] = (value as { 'Fn::Split': [string, string] })['Fn::Split'];
+  return source.split(delimiter);
+}
+
+describe('serverless package (offline, --param="gpuTask=true")', () => {
+  let outDir: string;
+  let template: CfnTemplate;
+  let resource: (logicalId: string) => Record<string, unknown>;
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(join(tmpdir(), 'hotpath-package-gpu-'));
+    await packageStack(outDir, GPU_TASK_PARAMS);
+    template = readTemplate(outDir);
+    resource = (logicalId) => {
+      expect(template.Resources).toHaveProperty(logicalId);
+      return template.Resources[logicalId]!.Properties;
+    };
+  }, PACKAGE_TIMEOUT_MS);
+
+  afterAll(() => {
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('runs the task on EC2 GPU instances: one GPU per container, the ECS GPU AMI, no Fargate', () => {
+    const [[, taskDefinition]] = resourcesOfType(template, 'AWS::ECS::TaskDefinition') as [[string, Record<string, unknown>]];
+    const [container, ...others] = taskDefinition.ContainerDefinitions as Record<string, unknown>[];
+    const launchData = resource('GpuTaskLaunchTemplate').LaunchTemplateData as Record<string, unknown>;
+
+    expect(others).toEqual([]);
+    expect(taskDefinition).toMatchObject({ RequiresCompatibilities: ['EC2'], NetworkMode: 'awsvpc' });
+    expect(container!.ResourceRequirements).toEqual([{ Type: 'GPU', Value: '1' }]);
+    expect(container!.PortMappings).toEqual([{ ContainerPort: String(GPU_TASK_PORT), Protocol: 'tcp' }]);
+    expect(container!.Environment).toEqual(expect.arrayContaining([{ Name: 'HOTPATH_PORT', Value: String(GPU_TASK_PORT) }]));
+    expect(launchData.ImageId).toBe('{{resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id}}');
+    expect(launchData.InstanceType).toBe('g5.xlarge');
+    expect(JSON.stringify(template.Resources)).not.toContain('FARGATE');
+  });
+
+  it('pulls the image from the ECR repository and tag given as parameters', () => {
+    const [container] = resource('GpuTaskDefinition').ContainerDefinitions as Record<string, unknown>[];
+
+    expect(container!.Image).toEqual({
+      'Fn::Join': ['', [{ Ref: 'AWS::AccountId' }, '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/hotpath-gpu-task:2026.12.1']],
+    });
+    expect(container!.LogConfiguration).toEqual({
+      LogDriver: 'awslogs',
+      Options: { 'awslogs-group': { Ref: 'GpuTaskLogGroup' }, 'awslogs-region': { Ref: 'AWS::Region' }, 'awslogs-stream-prefix': 'gpu-task' },
+    });
+  });
+
+  it('scales the GPU instances through a capacity provider that can go to zero', () => {
+    const provider = resource('GpuTaskCapacityProvider').AutoScalingGroupProvider as Record<string, unknown>;
+    const group = resource('GpuTaskAutoScalingGroup');
+    const associations = resource('GpuTaskClusterCapacityProviders');
+    const service = resource('GpuTaskService');
+
+    expect(provider.AutoScalingGroupArn).toEqual({ Ref: 'GpuTaskAutoScalingGroup' });
+    expect(provider.ManagedScaling).toMatchObject({ Status: 'ENABLED', TargetCapacity: 100 });
+    expect(group.MinSize).toBe('0');
+    expect(group.DesiredCapacity).toBeUndefined();
+    expect(associations).toMatchObject({ Cluster: { Ref: 'GpuTaskCluster' }, CapacityProviders: [{ Ref: 'GpuTaskCapacityProvider' }] });
+    expect(service).toMatchObject({
+      Cluster: { Ref: 'GpuTaskCluster' },
+      TaskDefinition: { Ref: 'GpuTaskDefinition' },
+      CapacityProviderStrategy: [{ CapacityProvider: { Ref: 'GpuTaskCapacityProvider' }, Weight: 1 }],
+    });
+    expect(service.LaunchType).toBeUndefined();
+  });
+
+  it('puts the service behind an internal load balancer that health-checks readiness on the server port', () => {
+    const balancers = resourcesOfType(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    const listener = resource('GpuTaskListener');
+    const targets = resource('GpuTaskTargetGroup');
+    const service = resource('GpuTaskService');
+
+    expect(balancers).toHaveLength(1);
+    expect(balancers[0]![1]).toMatchObject({ Type: 'application', Scheme: 'internal', SecurityGroups: [groupIdOf('GpuTaskLoadBalancerSecurityGroup')] });
+    expect(listener).toMatchObject({ LoadBalancerArn: { Ref: 'GpuTaskLoadBalancer' }, Protocol: 'HTTP', DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: 'GpuTaskTargetGroup' } }] });
+    expect(Number(listener.Port)).toBe(GPU_TASK_PORT);
+    expect(targets).toMatchObject({ TargetType: 'ip', Protocol: 'HTTP', VpcId: GPU_TASK_VPC, HealthCheckPath: '/v2/health/ready', Matcher: { HttpCode: '200' } });
+    expect(Number(targets.Port)).toBe(GPU_TASK_PORT);
+    expect(service.LoadBalancers).toEqual([{ ContainerName: 'gpu-task', ContainerPort: String(GPU_TASK_PORT), TargetGroupArn: { Ref: 'GpuTaskTargetGroup' } }]);
+  });
+
+  it('lets only the functions reach the load balancer, and only the load balancer reach the task, on the server port', () => {
+    const groups = resourcesOfType(template, 'AWS::EC2::SecurityGroup').map(([id]) => id).sort();
+    const service = resource('GpuTaskService');
+    const functionEgress = resource('ApiFunctionSecurityGroup').SecurityGroupEgress as IngressRule[];
+    const port = [GPU_TASK_PORT, GPU_TASK_PORT];
+
+    expect(groups).toEqual(['ApiFunctionSecurityGroup', 'GpuTaskInstanceSecurityGroup', 'GpuTaskLoadBalancerSecurityGroup', 'GpuTaskSecurityGroup']);
+    expect(ingressOf(template, 'GpuTaskLoadBalancerSecurityGroup').map(ruleOf)).toEqual([{ protocol: 'tcp', ports: port, from: groupIdOf('ApiFunctionSecurityGroup') }]);
+    expect(ingressOf(template, 'GpuTaskSecurityGroup').map(ruleOf)).toEqual([{ protocol: 'tcp', ports: port, from: groupIdOf('GpuTaskLoadBalancerSecurityGroup') }]);
+    expect(ingressOf(template, 'GpuTaskInstanceSecurityGroup')).toEqual([]);
+    expect(ingressOf(template, 'ApiFunctionSecurityGroup')).toEqual([]);
+    expect(functionEgress.map(ruleOf)).toEqual([{ protocol: 'tcp', ports: port, from: groupIdOf('GpuTaskLoadBalancerSecurityGroup') }]);
+    expect((service.NetworkConfiguration as { AwsvpcConfiguration: { SecurityGroups: unknown } }).AwsvpcConfiguration.SecurityGroups).toEqual([groupIdOf('GpuTaskSecurityGroup')]);
+    for (const id of groups) expect({ id, vpc: resource(id).VpcId }).toEqual({ id, vpc: GPU_TASK_VPC });
+  });
+
+  it('grants the task execution role only the image pull from its repository and writes to its log group, and the task no role', () => {
+    const execution = resource('GpuTaskExecutionRole') as unknown as IamRoleProperties;
+    const repository = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':repository/hotpath-gpu-task']] };
+    const logGroup = { 'Fn::GetAtt': ['GpuTaskLogGroup', 'Arn'] };
+
+    expect(execution.AssumeRolePolicyDocument.Statement.map((s) => [s.Principal.Service, s.Action])).toEqual([['ecs-tasks.amazonaws.com', 'sts:AssumeRole']]);
+    expect(execution.ManagedPolicyArns).toBeUndefined();
+    expect(grantsOf(execution)).toEqual([
+      `Allow ecr:BatchGetImage ${JSON.stringify(repository)}`,
+      'Allow ecr:GetAuthorizationToken "*"',
+      `Allow ecr:GetDownloadUrlForLayer ${JSON.stringify(repository)}`,
+      `Allow logs:CreateLogStream ${JSON.stringify(logGroup)}`,
+      `Allow logs:PutLogEvents ${JSON.stringify(logGroup)}`,
+    ]);
+    expect(resource('GpuTaskDefinition')).toMatchObject({ ExecutionRoleArn: { 'Fn::GetAtt': ['GpuTaskExecutionRole', 'Arn'] } });
+    expect(resource('GpuTaskDefinition').TaskRoleArn).toBeUndefined();
+  });
+
+  it("grants the container instances only the ECS agent's calls on this cluster, and no role beyond these three", () => {
+    const instance = resource('GpuTaskInstanceRole') as unknown as IamRoleProperties;
+    const cluster = JSON.stringify({ 'Fn::GetAtt': ['GpuTaskCluster', 'Arn'] });
+    const onCluster = ` if {"ArnEquals":{"ecs:cluster":${cluster}}}`;
+    const roles = resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id).sort();
+
+    expect(roles).toEqual(['GpuTaskExecutionRole', 'GpuTaskInstanceRole', 'IamRoleLambdaExecution']);
+    expect(instance.AssumeRolePolicyDocument.Statement.map((s) => [s.Principal.Service, s.Action])).toEqual([['ec2.amazonaws.com', 'sts:AssumeRole']]);
+    expect(instance.ManagedPolicyArns).toBeUndefined();
+    expect(grantsOf(instance)).toEqual([
+      `Allow ecs:DeregisterContainerInstance ${cluster}`,
+      'Allow ecs:DiscoverPollEndpoint "*"',
+      `Allow ecs:Poll "*"${onCluster}`,
+      `Allow ecs:RegisterContainerInstance ${cluster}`,
+      `Allow ecs:StartTelemetrySession "*"${onCluster}`,
+      `Allow ecs:SubmitAttachmentStateChanges ${cluster}`,
+      `Allow ecs:SubmitContainerStateChange ${cluster}`,
+      `Allow ecs:SubmitTaskStateChange ${cluster}`,
+      `Allow ecs:UpdateContainerInstancesState "*"${onCluster}`,
+    ]);
+    expect(resource('GpuTaskInstanceProfile').Roles).toEqual([{ Ref: 'GpuTaskInstanceRole' }]);
+  });
+
+  it('puts the function in the given subnets behind its security group, with the ENI permissions and no other new grant', () => {
+    const [[, api]] = resourcesOfType(template, 'AWS::Lambda::Function') as [[string, Record<string, unknown>]];
+    const role = resource('IamRoleLambdaExecution') as unknown as IamRoleProperties;
+    const vpcConfig = api.VpcConfig as { SubnetIds: unknown; SecurityGroupIds: unknown };
+    const serviceSubnets = (resource('GpuTaskService').NetworkConfiguration as { AwsvpcConfiguration: { Subnets: unknown } }).AwsvpcConfiguration.Subnets;
+
+    expect(splitOf(vpcConfig.SubnetIds)).toEqual(GPU_TASK_SUBNETS);
+    expect(vpcConfig.SecurityGroupIds).toEqual([{ Ref: 'ApiFunctionSecurityGroup' }]);
+    expect(splitOf(resource('GpuTaskLoadBalancer').Subnets)).toEqual(GPU_TASK_SUBNETS);
+    expect(splitOf(serviceSubnets)).toEqual(GPU_TASK_SUBNETS);
+    expect(splitOf(resource('GpuTaskAutoScalingGroup').VPCZoneIdentifier)).toEqual(GPU_TASK_SUBNETS);
+    expect(role.ManagedPolicyArns).toEqual([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']] }]);
+    expect(new Set(grantsOf(role).map((grant) => grant.split(' ')[1]))).toEqual(
+      new Set(['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:TagResource', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']),
+    );
+  });
+
+  it("hands the functions the load balancer's DNS name and the server port as HOTPATH_REMOTE_URL", () => {
+    const [[, api]] = resourcesOfType(template, 'AWS::Lambda::Function') as [[string, Record<string, unknown>]];
+    const url = { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': ['GpuTaskLoadBalancer', 'DNSName'] }, `:${GPU_TASK_PORT}`]] };
+
+    expect((api.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({ HOTPATH_REMOTE_URL: url, HOTPATH_MODELS_DIR: '/opt/models' });
+    expect((template as unknown as { Outputs: Record<string, { Value: unknown }> }).Outputs.GpuTaskUrl!.Value).toEqual(url);
+  });
+});
+
+describe('serverless package (offline) with --param="gpuTask=true" and a parameter missing', () => {
+  it.each([
+    ['vpcId', GPU_TASK_PARAMS.filter((p) => !p.startsWith('--param=vpcId')), 'gpuTask=true needs the VPC: --param="vpcId=vpc-..."'],
+    ['two subnets', GPU_TASK_PARAMS.map((p) => (p.startsWith('--param=subnetIds') ? `--param=subnetIds=${GPU_TASK_SUBNETS[0]}` : p)), 'gpuTask=true needs two or more distinct private subnets'],
+    ['gpuTaskImageTag', GPU_TASK_PARAMS.filter((p) => !p.startsWith('--param=gpuTaskImageTag')), 'gpuTask=true needs the tag of the image pushed to ECR'],
+  ])('fails before making any zip without %s, naming the parameter', async (_missing, params, message) => {
+    const outDir = mkdtempSync(join(tmpdir(), 'hotpath-package-gpu-params-'));
+    try {
+      await expect(packageStack(outDir, params)).rejects.toThrow(message);
+      expect(readdirSync(outDir).filter((f) => f.endsWith('.zip'))).toEqual([]);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  }, PACKAGE_TIMEOUT_MS);
 });
 
 describe('serverless package (offline) with a HOTPATH_MODELS the models layer was not built for', () => {
