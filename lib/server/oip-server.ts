@@ -108,6 +108,11 @@ export async function startOipServer(options: OipServerOptions = {}): Promise<Ru
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => void handle(req, res));
   // Node's default of 5 s would close idle keep-alive connections a load balancer still holds.
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  // A client that half-closes after sending its request (FIN, as `nc` and some HTTP/1.0 clients
+  // do) still gets its answer: by default Node aborts the requests of such a connection and ends
+  // it at once, so any request whose answer takes another event-loop turn (a queued turn, a
+  // remote route, a batch) was lost. With this set, Node finishes the answer, then ends.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   // Bytes that are not HTTP/1.1 (Node's parser refused them) get the protocol's {"error"} too, not a bare 400.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || error.code === 'ECONNRESET') {
