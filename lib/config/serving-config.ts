@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors/hotpath-error';
 import { engineSupportsRelaxedSimd } from '../../kernels/runtime/load-kernel-module';
+import { DEFAULT_TASK_PRICE } from '../serving/route-cost';
 
 export type OnnxBackendName = 'wasm' | 'native';
 
@@ -39,6 +40,8 @@ export interface ServingConfig {
   readonly drainMs: number;
   /** The remote route (the GPU task, or any Open Inference Protocol server such as Triton); undefined when HOTPATH_REMOTE_URL is unset: every request runs locally. */
   readonly remote: RemoteRoutingConfig | undefined;
+  /** What each route costs and the latency it must meet (lib/serving/route-cost.ts); read only by the remote route's router. */
+  readonly routeCost: RouteCostSettings;
   readonly apiKey: string | undefined;
   readonly warmup: boolean;
   /** `eager`: load and warm the selected models during INIT; `lazy`: on the first request (which pays for it). */
@@ -93,6 +96,24 @@ export interface RemoteRoutingConfig {
   readonly calibrate: boolean;
 }
 
+/** Lambda's two architectures, as its pricing names them. */
+export type LambdaArchitecture = 'arm64' | 'x86_64';
+
+/** The prices and the latency budget the remote route's threshold is chosen from (lib/serving/route-cost.ts). */
+export interface RouteCostSettings {
+  /** The function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE on Lambda; off Lambda serverless.yml's 1,769 MB). */
+  readonly memoryMb: number;
+  /** The architecture this instance runs on (process.arch): the one whose price chooses the route. */
+  readonly architecture: LambdaArchitecture;
+  /** USD an hour of one GPU task (HOTPATH_REMOTE_TASK_USD_PER_HOUR; default DEFAULT_TASK_PRICE, a g5.xlarge on-demand price). */
+  readonly taskUsdPerHour: number;
+  /**
+   * ms a route may take for a batch (HOTPATH_REMOTE_LATENCY_BUDGET_MS): the cheaper route within
+   * it serves; undefined (the default): the faster route serves, the latency crossover.
+   */
+  readonly latencyBudgetMs: number | undefined;
+}
+
 export type KernelSimdSetting = 'auto' | 'simd' | 'relaxed-simd';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -133,6 +154,7 @@ export function loadServingConfig(env: Env = process.env, overrides: Partial<Ser
     requestTimeoutMs: overrides.requestTimeoutMs ?? readInteger(env, 'HOTPATH_REQUEST_TIMEOUT_MS', 1, 3_600_000, 30_000),
     drainMs: overrides.drainMs ?? readInteger(env, 'HOTPATH_DRAIN_MS', 0, 600_000, 10_000),
     remote: 'remote' in overrides ? overrides.remote : readRemoteRouting(env),
+    routeCost: overrides.routeCost ?? readRouteCost(env),
     apiKey: overrides.apiKey ?? (nonEmpty(env.HOTPATH_API_KEY) ? env.HOTPATH_API_KEY : undefined),
     warmup: overrides.warmup ?? readBoolean(env, 'HOTPATH_WARMUP', true),
     initStrategy: overrides.initStrategy ?? readEnum(env, 'HOTPATH_INIT', ['eager', 'lazy'], 'eager'),
@@ -159,6 +181,20 @@ function readRemoteRouting(env: Env): RemoteRoutingConfig | undefined {
     breakerHalfOpenMs: readInteger(env, 'HOTPATH_REMOTE_BREAKER_HALF_OPEN_MS', 1, 3_600_000, 5_000),
     fallbackMaxBatch: nonEmpty(env.HOTPATH_REMOTE_FALLBACK_MAX_BATCH) ? readInteger(env, 'HOTPATH_REMOTE_FALLBACK_MAX_BATCH', 0, 2 ** 31 - 1, 0) : undefined,
     calibrate: readBoolean(env, 'HOTPATH_REMOTE_CALIBRATE', true),
+  };
+}
+
+/** The function's memory where AWS_LAMBDA_FUNCTION_MEMORY_SIZE is unset (off Lambda): serverless.yml's memorySize. */
+const DEFAULT_FUNCTION_MEMORY_MB = 1769;
+
+/** Like the other HOTPATH_REMOTE_* variables, the task price and the budget are read only when HOTPATH_REMOTE_URL is set. */
+function readRouteCost(env: Env): RouteCostSettings {
+  const remote = nonEmpty(env.HOTPATH_REMOTE_URL);
+  return {
+    memoryMb: readInteger(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 128, 10_240, DEFAULT_FUNCTION_MEMORY_MB),
+    architecture: process.arch === 'arm64' ? 'arm64' : 'x86_64',
+    taskUsdPerHour: remote ? readNumber(env, 'HOTPATH_REMOTE_TASK_USD_PER_HOUR', 0, 10_000, DEFAULT_TASK_PRICE.usdPerHour) : DEFAULT_TASK_PRICE.usdPerHour,
+    latencyBudgetMs: remote && nonEmpty(env.HOTPATH_REMOTE_LATENCY_BUDGET_MS) ? readInteger(env, 'HOTPATH_REMOTE_LATENCY_BUDGET_MS', 1, 900_000, 1) : undefined,
   };
 }
 

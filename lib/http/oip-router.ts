@@ -3,6 +3,7 @@ import { MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../erro
 import type { ExecutionProviderReport } from '../backends/inference-backend';
 import type { RegisteredModel } from '../models/model-registry';
 import type { InferAnswer } from '../serving/infer';
+import { routeCostOf, type ModelRouteCost } from '../serving/remote-routing-router';
 import { MODEL_REPOSITORY_EXTENSION, SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServingRuntime } from '../serving/serving-runtime';
 import { jsonResponse, type HttpRequest, type HttpResponse } from './http-types';
 import { answerInferRequest, type OipRequestContext } from './infer-http-exchange';
@@ -54,7 +55,8 @@ export async function routeOipRequest(runtime: ServingRuntime, request: HttpRequ
       return { response: jsonResponse(200, { models: registry.entries.map(modelIndexEntry) }) };
     case 'model': {
       const entry = registry.find(route.model, route.version);
-      return { response: jsonResponse(200, modelMetadata(entry, registry.versionsOf(route.model))) };
+      const cost = routeCostOf(runtime.router, entry.manifest.name, entry.manifest.version);
+      return { response: jsonResponse(200, modelMetadata(entry, registry.versionsOf(route.model), cost)) };
     }
     case 'model-ready': {
       const entry = registry.find(route.model, route.version);
@@ -121,7 +123,7 @@ function modelIndexEntry(entry: RegisteredModel) {
   };
 }
 
-function modelMetadata(entry: RegisteredModel, versions: string[]) {
+function modelMetadata(entry: RegisteredModel, versions: string[], cost: ModelRouteCost | undefined) {
   const m = entry.manifest;
   return {
     name: m.name,
@@ -141,6 +143,8 @@ function modelMetadata(entry: RegisteredModel, versions: string[]) {
       ...(m.parameters ? { model_parameters: m.parameters } : {}),
       ...(entry.state.ready ? { route: entry.state.backend.route } : {}),
       ...(entry.state.ready && entry.state.session.executionProvider ? providerParameters(entry.state.session.executionProvider) : {}),
+      // With a remote route: each route's USD per million rows by batch size, from the costs measured at start-up.
+      ...(cost ? { route_cost: cost } : {}),
     },
   };
 }

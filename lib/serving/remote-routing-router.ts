@@ -1,13 +1,14 @@
 import { BrokenCircuitError, CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import { RemoteInferenceError, RemoteOipClient } from '../backends/remote-oip-client';
-import type { RemoteRoutingConfig } from '../config/serving-config';
+import type { RemoteRoutingConfig, RouteCostSettings } from '../config/serving-config';
 import { ConfigError, DeadlineExceededError, RequestAbortedError, ServerBusyError } from '../errors/hotpath-error';
 import type { ModelRegistry } from '../models/model-registry';
 import type { HostTensor } from '../protocol/tensor';
 import { elementCount } from '../protocol/tensor';
 import type { StructuredLogger } from '../telemetry/structured-logger';
 import { localRouter, type InferenceRouter, type ReadyModel, type RoutedResult, type RoutedRun } from './inference-router';
-import { calibrationRows, crossoverRows, estimateMs, measureCost, type LinearCost } from './route-calibration';
+import { calibrationRows, estimateMs, measureCost, type LinearCost } from './route-calibration';
+import { cheapestRouteThreshold, DEFAULT_TASK_PRICE, routeCostReport, type RouteCostReport } from './route-cost';
 
 /** The route name of answers the remote server computed. */
 export const REMOTE_ROUTE = 'gpu-task';
@@ -33,9 +34,10 @@ export interface ModelRoutePlan {
   /** Requests with more rows than this go remote; Infinity: never. */
   readonly threshold: number;
   /**
-   * `manifest`: routing.preferRemoteAboveBatch; `measured`: the crossover of the costs measured at
-   * start-up; `pending`: to be measured once the remote answers (it did not at start-up);
-   * `local-only`: the remote cannot serve it (or calibration is off and the manifest has no threshold).
+   * `manifest`: routing.preferRemoteAboveBatch; `measured`: from the costs measured at start-up
+   * (the cheapest route within the latency budget, or without one the faster: route-cost.ts);
+   * `pending`: to be measured once the remote answers (it did not at start-up); `local-only`: the
+   * remote cannot serve it (or calibration is off and the manifest has no threshold).
    */
   readonly source: 'manifest' | 'measured' | 'pending' | 'local-only';
   /** The local route's measured cost: what a fallback would take, checked against the deadline. */
@@ -59,6 +61,8 @@ const FALLBACK_MARGIN = 1.5;
 const RESERVE_SLACK_MS = 10;
 /** Longest the start-up health probe waits for the remote server. */
 const STARTUP_PROBE_MS = 2_000;
+/** Without settings from the config module: the default task price, no latency budget (the faster route serves). */
+const DEFAULT_ROUTE_COST: RouteCostSettings = { memoryMb: 1769, architecture: 'arm64', taskUsdPerHour: DEFAULT_TASK_PRICE.usdPerHour, latencyBudgetMs: undefined };
 
 /**
  * The router of a Lambda instance (or any door) that has a remote route: a request whose batch
@@ -81,9 +85,11 @@ const STARTUP_PROBE_MS = 2_000;
  * not close the circuit without an answer).
  *
  * Thresholds (`prepare`, at start-up): the manifest's `routing.preferRemoteAboveBatch`, or, when
- * `calibrate` is on, the crossover of two straight lines measured at 1 and min(maxBatch, 64)
- * rows on each route (route-calibration.ts: `n > (fR − fL) / (cL − cR)`). Where the remote, or
- * the model there, is not ready at start-up, a model with a manifest threshold starts with its
+ * `calibrate` is on, from two straight lines measured at 1 and min(maxBatch, 64) rows on each
+ * route: with a latency budget (`cost.latencyBudgetMs`), the cheapest route that meets it at each
+ * batch size, priced by Lambda's formula and the task's hourly price (route-cost.ts); without one,
+ * the faster route, their crossover (route-calibration.ts: `n > (fR − fL) / (cL − cR)`). Where
+ * the remote, or the model there, is not ready at start-up, a model with a manifest threshold starts with its
  * circuit open, and a model to calibrate stays local (plain route) until it is measured: tried
  * again by its requests, at most once per half-open period. A model the remote does not have
  * (404) stays local.
@@ -96,13 +102,24 @@ export class RemoteRoutingRouter implements InferenceRouter {
   private calibration: Promise<void> | undefined;
   private lastCalibration = 0;
 
-  constructor(readonly client: RemoteOipClient, private readonly settings: RemoteRoutingConfig, logger: RouterLogger) {
+  constructor(readonly client: RemoteOipClient, private readonly settings: RemoteRoutingConfig, logger: RouterLogger, private readonly cost: RouteCostSettings = DEFAULT_ROUTE_COST) {
     this.logger = { info: logger.info.bind(logger), error: logger.error.bind(logger), warn: (logger.warn ?? logger.error).bind(logger) };
   }
 
   /** The plan for one model version (undefined: not prepared, runs locally). */
   planOf(name: string, version: string): ModelRoutePlan | undefined {
     return this.routes.get(`${name}@${version}`)?.plan;
+  }
+
+  /**
+   * What each route costs one model version, per batch size (undefined: not measured): USD per
+   * million rows on arm64 and x86_64 from the costs measured at start-up; model metadata shows it.
+   */
+  costOf(name: string, version: string): ModelRouteCost | undefined {
+    const route = this.routes.get(`${name}@${version}`);
+    if (route?.plan.local === undefined) return undefined;
+    const { threshold, source, local, remote } = route.plan;
+    return { remote_above_batch: Number.isFinite(threshold) ? threshold : 'never', threshold_source: source, ...routeCostReport(local, remote, route.maxBatch, this.cost) };
   }
 
   /** The state of one model version's circuit (undefined: the model has no remote route). */
@@ -268,7 +285,7 @@ export class RemoteRoutingRouter implements InferenceRouter {
     const { name, version } = model.manifest;
     try {
       const remote = await measureCost(model.manifest, (inputs) => this.client.infer({ model: name, version, inputs }, {}));
-      this.setPlan(model, { threshold: crossoverRows(local, remote), source: 'measured', local, remote });
+      this.setPlan(model, { threshold: cheapestRouteThreshold(local, remote, model.manifest.maxBatchSize, this.cost), source: 'measured', local, remote });
     } catch (error) {
       if (error instanceof RemoteInferenceError && error.kind === 'status' && error.remoteStatus !== undefined && error.remoteStatus < 500) {
         this.logger.warn('remote route: the remote server cannot run this model, it stays local', { model: name, version, error: error.message });
@@ -312,13 +329,16 @@ export class RemoteRoutingRouter implements InferenceRouter {
   private setPlan(model: ReadyModel, plan: ModelRoutePlan): void {
     const { name, version } = model.manifest;
     const existing = this.routes.get(routeKey(model));
-    if (existing) existing.plan = plan;
-    else this.routes.set(routeKey(model), { plan, breaker: this.createCircuit(model), openedAt: 0 });
+    if (existing) {
+      existing.plan = plan;
+      existing.maxBatch = model.manifest.maxBatchSize;
+    } else this.routes.set(routeKey(model), { plan, breaker: this.createCircuit(model), openedAt: 0, maxBatch: model.manifest.maxBatchSize });
     const perRow = (cost: LinearCost | undefined) => (cost === undefined ? undefined : round(cost.perElementMs * cost.elementsPerRow));
     this.logger.info('remote route threshold', {
       model: name, version, threshold: Number.isFinite(plan.threshold) ? plan.threshold : 'never', source: plan.source,
       localFixedMs: plan.local && round(plan.local.fixedMs), localPerRowMs: perRow(plan.local),
       remoteFixedMs: plan.remote && round(plan.remote.fixedMs), remotePerRowMs: perRow(plan.remote),
+      ...(plan.source === 'measured' ? { latencyBudgetMs: this.cost.latencyBudgetMs ?? 'none (the faster route)', taskUsdPerHour: this.cost.taskUsdPerHour } : {}),
     });
   }
 }
@@ -327,12 +347,12 @@ export class RemoteRoutingRouter implements InferenceRouter {
  * Creates the router for a config with a remote route.
  *
  * @example
- * const router = createRemoteRoutingRouter(config.remote, logger);
+ * const router = createRemoteRoutingRouter(config.remote, logger, config.routeCost);
  * await router.prepare(registry); // at INIT, once the models are loaded
  */
-export function createRemoteRoutingRouter(settings: RemoteRoutingConfig, logger: RouterLogger): RemoteRoutingRouter {
+export function createRemoteRoutingRouter(settings: RemoteRoutingConfig, logger: RouterLogger, cost?: RouteCostSettings): RemoteRoutingRouter {
   const client = new RemoteOipClient({ url: settings.url, encoding: settings.encoding, gzip: settings.gzip, apiKey: settings.apiKey, timeoutMs: settings.timeoutMs });
-  return new RemoteRoutingRouter(client, settings, logger);
+  return new RemoteRoutingRouter(client, settings, logger, cost);
 }
 
 interface ModelRoute {
@@ -340,6 +360,23 @@ interface ModelRoute {
   readonly breaker: CircuitBreakerPolicy;
   /** Date.now() when the circuit last opened (Retry-After counts down from it). */
   openedAt: number;
+  /** The model's max batch size: the largest batch the cost table shows. */
+  maxBatch: number;
+}
+
+/** A model's cost table with the threshold the router uses and where it came from (model metadata `parameters.route_cost`). */
+export interface ModelRouteCost extends RouteCostReport {
+  /** Batches of more rows go to the remote route; `never`: none does. */
+  readonly remote_above_batch: number | 'never';
+  readonly threshold_source: ModelRoutePlan['source'];
+}
+
+/**
+ * The cost table of one model version where the router has one (a RemoteRoutingRouter that
+ * measured it), for model metadata.
+ */
+export function routeCostOf(router: InferenceRouter, name: string, version: string): ModelRouteCost | undefined {
+  return router instanceof RemoteRoutingRouter ? router.costOf(name, version) : undefined;
 }
 
 function routeKey(model: ReadyModel): string {

@@ -94,7 +94,7 @@ export async function createServingRuntime(
   const startupDone = () => {
     for (const backend of backends) backend.startupDone?.();
   };
-  const remoteRouter = config.remote === undefined ? undefined : createRemoteRoutingRouter(config.remote, logger);
+  const remoteRouter = config.remote === undefined ? undefined : createRemoteRoutingRouter(config.remote, logger, config.routeCost);
   let registry = await loadModelRegistry({ ...options, deferred: lazy });
   let loading: Promise<void> | undefined;
   if (!lazy) {
