@@ -46,7 +46,8 @@ export async function startGpuTask(options: GpuTaskOptions = {}): Promise<Runnin
   reportProviders(runtime.registry.entries, config, logger);
   let server: RunningOipServer;
   try {
-    server = await startOipServer({ runtime, logger, host: options.host, port: options.port });
+    // Native runs leave the event loop free: requests go straight to the batcher's queue (no per-turn entry).
+    server = await startOipServer({ runtime, logger, host: options.host, port: options.port, requestTurns: false });
   } catch (error) {
     await runtime.registry.dispose();
     throw error;

@@ -191,7 +191,8 @@ const DEFAULT_FUNCTION_MEMORY_MB = 1769;
 function readRouteCost(env: Env): RouteCostSettings {
   const remote = nonEmpty(env.HOTPATH_REMOTE_URL);
   return {
-    memoryMb: readInteger(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 128, 10_240, DEFAULT_FUNCTION_MEMORY_MB),
+    // Priced as at most Lambda's largest size, whatever an emulator reports.
+    memoryMb: Math.min(10_240, lambdaMemoryMb(env) ?? DEFAULT_FUNCTION_MEMORY_MB),
     architecture: process.arch === 'arm64' ? 'arm64' : 'x86_64',
     taskUsdPerHour: remote ? readNumber(env, 'HOTPATH_REMOTE_TASK_USD_PER_HOUR', 0, 10_000, DEFAULT_TASK_PRICE.usdPerHour) : DEFAULT_TASK_PRICE.usdPerHour,
     latencyBudgetMs: remote && nonEmpty(env.HOTPATH_REMOTE_LATENCY_BUDGET_MS) ? readInteger(env, 'HOTPATH_REMOTE_LATENCY_BUDGET_MS', 1, 900_000, 1) : undefined,
@@ -212,11 +213,20 @@ function readRemoteUrl(raw: string): string {
 }
 
 function defaultWasmThreads(env: Env): number {
-  const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
-  if (Number.isFinite(memoryMb) && memoryMb > 0) {
-    return Math.min(MAX_LAMBDA_VCPUS, Math.max(1, Math.floor(memoryMb / MB_PER_VCPU)));
-  }
+  const memoryMb = lambdaMemoryMb(env);
+  if (memoryMb !== undefined) return Math.min(MAX_LAMBDA_VCPUS, Math.max(1, Math.floor(memoryMb / MB_PER_VCPU)));
   return Math.max(1, availableParallelism());
+}
+
+/**
+ * The memory Lambda (or an emulator) says the function has: AWS_LAMBDA_FUNCTION_MEMORY_SIZE is
+ * the platform's variable, not ours, so a value no real function has (serverless-offline
+ * passes what serverless.yml says, an emulator may report 20000) is taken as far as it makes
+ * sense, never refused: any positive number. Undefined off Lambda.
+ */
+function lambdaMemoryMb(env: Env): number | undefined {
+  const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  return Number.isFinite(memoryMb) && memoryMb > 0 ? memoryMb : undefined;
 }
 
 function readModelsDir(env: Env): string {

@@ -22,6 +22,14 @@ export interface OipServerOptions {
   readonly host?: string;
   /** Default: the config's (HOTPATH_PORT, 3000); 0 picks a free port. */
   readonly port?: number;
+  /**
+   * One request's work per event-loop turn (default true): right when runs block the loop (the
+   * wasm and kernel backends run synchronously), so new connections and sockets are served
+   * between them (see event-loop-turns.ts). A server whose runs leave the loop free (native
+   * sessions behind the dynamic batcher: the GPU task) passes false, so requests reach the
+   * batcher's queue at once and batches form there.
+   */
+  readonly requestTurns?: boolean;
 }
 
 export interface RunningOipServer {
@@ -65,7 +73,7 @@ export async function startOipServer(options: OipServerOptions = {}): Promise<Ru
   const runtime = options.runtime ?? (await createOwnRuntime(loadServingConfig(process.env, options.config ?? {}), logger));
   const { config } = runtime;
   const metrics = aggregatingMetricsSink('hotpath', 'hotpath');
-  const nextTurn = createEventLoopTurns();
+  const nextTurn = options.requestTurns === false ? undefined : createEventLoopTurns();
   let inflight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -86,7 +94,7 @@ export async function startOipServer(options: OipServerOptions = {}): Promise<Ru
     const finished = runtime.beginRequest();
     try {
       const body = await readBody(req, res, config.maxBodyBytes);
-      await nextTurn();
+      if (nextTurn) await nextTurn();
       const request: HttpRequest = { method: req.method ?? 'GET', path: pathOf(req.url), headers: flatHeaders(req), body };
       const response = await serveOipRequest(runtime, request, {
         deadline: performance.now() + config.requestTimeoutMs,

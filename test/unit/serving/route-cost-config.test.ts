@@ -21,10 +21,17 @@ describe('route cost configuration (routeCost)', () => {
     [{ HOTPATH_REMOTE_TASK_USD_PER_HOUR: 'one dollar' }, /HOTPATH_REMOTE_TASK_USD_PER_HOUR/],
     [{ HOTPATH_REMOTE_LATENCY_BUDGET_MS: '0' }, /HOTPATH_REMOTE_LATENCY_BUDGET_MS: '0' is not an integer between 1 and 900000/],
     [{ HOTPATH_REMOTE_LATENCY_BUDGET_MS: '1.5' }, /HOTPATH_REMOTE_LATENCY_BUDGET_MS/],
-    [{ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '64' }, /AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '64' is not an integer between 128 and 10240/],
   ])('fails the start naming the variable for %j', (variables, message) => {
     const env = { HOTPATH_REMOTE_URL: 'http://gpu-task:8000', ...variables };
     expect(() => loadServingConfig(env)).toThrow(ConfigError);
     expect(() => loadServingConfig(env)).toThrow(message);
+  });
+});
+
+describe('route cost configuration: the platform\'s memory variable', () => {
+  it('prices an emulator\'s out-of-range memory size as Lambda\'s largest and ignores a non-number, instead of failing the start', () => {
+    const remote = { HOTPATH_REMOTE_URL: 'http://gpu-task:8000' };
+    expect(loadServingConfig({ ...remote, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '20000' }).routeCost.memoryMb).toBe(10_240);
+    expect(loadServingConfig({ ...remote, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: 'abc' }).routeCost.memoryMb).toBe(1769);
   });
 });
