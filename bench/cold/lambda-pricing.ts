@@ -1,15 +1,7 @@
-/**
- * AWS Lambda on-demand prices, us-east-1, first pricing tier (the first 6 billion GB-seconds
- * a month on x86_64, 7.5 billion on arm64), as published at https://aws.amazon.com/lambda/pricing/.
- * Recorded 2026-11-26 from the published figures (these have not changed since arm64's launch
- * in 2021); not re-fetched by this script, which has no network access. Other regions and tiers
- * differ: pass your own to `costPerMillion`.
- */
-export const LAMBDA_PRICES_US_EAST_1 = {
-  source: 'https://aws.amazon.com/lambda/pricing/ (us-east-1, tier 1), recorded 2026-11-26',
-  usdPerGbSecond: { x86_64: 0.0000166667, arm64: 0.0000133334 },
-  usdPerMillionRequests: 0.2,
-} as const;
+import { LAMBDA_PRICES } from '../../lib/serving/route-cost';
+
+/** AWS Lambda's on-demand prices (us-east-1, first tier), the ones the router's cost per route uses: lib/serving/route-cost.ts. Other regions and tiers differ: pass your own to `costPerMillion`. */
+export const LAMBDA_PRICES_US_EAST_1 = LAMBDA_PRICES;
 
 export type LambdaArchitecture = keyof typeof LAMBDA_PRICES_US_EAST_1.usdPerGbSecond;
 

@@ -1,16 +1,19 @@
 import type { LambdaArchitecture, RouteCostSettings } from '../config/serving-config';
 import { crossoverRows, type LinearCost } from './route-calibration';
 
+const USD_PER_MILLION_REQUESTS = 0.2;
+
 /**
  * AWS Lambda on-demand prices, first pricing tier (the first 6 billion GB-seconds a month on
  * x86_64, 7.5 billion on arm64), us-east-1, as published at https://aws.amazon.com/lambda/pricing/.
- * Recorded 2026-11-26 (bench/cold/lambda-pricing.ts holds the same figures); unchanged since
- * arm64's launch in 2021. Not fetched at run time: nothing here has network access.
+ * Recorded 2026-11-26 (bench:cold's cost per million uses these too); unchanged since arm64's
+ * launch in 2021. Not fetched at run time: nothing here has network access.
  */
 export const LAMBDA_PRICES = {
   source: 'https://aws.amazon.com/lambda/pricing/ (us-east-1, first tier), recorded 2026-11-26',
   usdPerGbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 },
-  usdPerRequest: 0.2 / 1_000_000,
+  usdPerMillionRequests: USD_PER_MILLION_REQUESTS,
+  usdPerRequest: USD_PER_MILLION_REQUESTS / 1_000_000,
 } as const;
 
 /**
