@@ -166,7 +166,7 @@ describe('model-manifest', () => {
     });
 
     it('accepts every default model\'s manifest fields, constraints included', () => {
-      // Prepare: the entries the build writes, with placeholder file facts.
+      // Prepare: the entries the build writes, with made-up sha256 and sizes (the parser checks their form, not a file).
       const models = MODEL_ARTIFACTS.map((spec) => ({
         name: spec.name, version: spec.version, platform: spec.platform, file: spec.file, sha256: 'a'.repeat(64), bytes: 1, ...spec.manifest,
       }));
