@@ -300,12 +300,13 @@ function readProviders(env: Env): readonly ExecutionProviderName[] {
   return names as ExecutionProviderName[];
 }
 
-function readNumber(env: Env, name: string, min: number, max: number, fallback: number): number {
+function readNumber(env: Env, name: string, min: number, max: number, fallback: number, kind: 'number' | 'integer' = 'number'): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(`${name}: '${raw}' is not a number between ${min} and ${max}`);
+  const valid = kind === 'integer' ? Number.isInteger(value) : Number.isFinite(value);
+  if (!valid || value < min || value > max) {
+    throw new ConfigError(`${name}: '${raw}' is not ${kind === 'integer' ? 'an integer' : 'a number'} between ${min} and ${max}`);
   }
   return value;
 }
@@ -320,13 +321,7 @@ function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[
 }
 
 function readInteger(env: Env, name: string, min: number, max: number, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name}: '${raw}' is not an integer between ${min} and ${max}`);
-  }
-  return value;
+  return readNumber(env, name, min, max, fallback, 'integer');
 }
 
 function readBoolean(env: Env, name: string, fallback: boolean): boolean {
