@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { InvalidRequestError, PayloadTooLargeError } from '../errors/hotpath-error';
+import { isContentEncoded } from './content-encoding';
 import type { HttpRequest, HttpResponse } from './http-types';
 
 const EMPTY = new Uint8Array(0);
@@ -41,8 +42,7 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2, maxBodyBytes:
 
 /** Binary tensors (Triton's extension) and compressed bodies are bytes, whatever the transport did with them. */
 function mustBeBytes(headers: Readonly<Record<string, string | undefined>>): boolean {
-  const encoding = headers['content-encoding']?.trim().toLowerCase();
-  return headers['inference-header-content-length'] !== undefined || (encoding !== undefined && encoding !== '' && encoding !== 'identity');
+  return headers['inference-header-content-length'] !== undefined || isContentEncoded(headers['content-encoding']);
 }
 
 /**

@@ -3,6 +3,12 @@ import { InvalidRequestError, PayloadTooLargeError, UnsupportedContentEncodingEr
 
 export type BodyEncoding = 'gzip' | 'deflate';
 
+/** Whether a Content-Encoding header says the body is encoded (anything but absent, empty or `identity`). */
+export function isContentEncoded(contentEncoding: string | undefined): boolean {
+  const encoding = contentEncoding?.trim().toLowerCase();
+  return encoding !== undefined && encoding !== '' && encoding !== 'identity';
+}
+
 /**
  * Inflates a request body sent with `Content-Encoding: gzip | deflate` (Triton's HTTP client
  * writes deflate in zlib format, as Python's zlib.compress does; a raw deflate stream is
@@ -11,8 +17,8 @@ export type BodyEncoding = 'gzip' | 'deflate';
  * `identity` or no header returns the body as it is.
  */
 export function inflateRequestBody(body: Uint8Array, contentEncoding: string | undefined, maxInflatedBytes: number): Uint8Array {
-  const encoding = contentEncoding?.trim().toLowerCase();
-  if (encoding === undefined || encoding === '' || encoding === 'identity') return body;
+  if (!isContentEncoded(contentEncoding)) return body;
+  const encoding = contentEncoding!.trim().toLowerCase();
   if (encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate') throw new UnsupportedContentEncodingError(encoding);
   const options = { maxOutputLength: maxInflatedBytes };
   try {

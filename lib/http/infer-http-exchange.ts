@@ -3,7 +3,7 @@ import { decodeInferRequest } from '../protocol/infer-request-decoder';
 import { encodeInferResponse } from '../protocol/infer-response-encoder';
 import { infer, type InferAnswer, type InferenceCore } from '../serving/infer';
 import type { StageTimings } from '../telemetry/stage-timings';
-import { chooseResponseEncoding, COMPRESS_ABOVE_BYTES, compressBody, inflateRequestBody } from './content-encoding';
+import { chooseResponseEncoding, COMPRESS_ABOVE_BYTES, compressBody, inflateRequestBody, isContentEncoded } from './content-encoding';
 import type { HttpRequest, HttpResponse } from './http-types';
 
 /** What a door knows about one HTTP request beyond its bytes. */
@@ -39,7 +39,7 @@ export async function answerInferRequest(
   const { timings } = context;
   checkInferContentType(headers);
   const encoding = headers['content-encoding'];
-  const compressed = encoding !== undefined && encoding.trim() !== '' && encoding.trim().toLowerCase() !== 'identity';
+  const compressed = isContentEncoded(encoding);
   const decoded = timings.timeSync('decode', () => {
     // Text is parsed as it is (no UTF-8 round trip) only when it is plain JSON.
     const body = compressed ? inflateRequestBody(request.body, encoding, limits.maxDecompressedBytes) : (request.text ?? request.body);
