@@ -19,6 +19,11 @@ export interface ServingConfig {
   /** `default`, `*`, or explicit model names. */
   readonly models: 'default' | '*' | readonly string[];
   readonly onnxBackend: OnnxBackendName;
+  /**
+   * Models onnxruntime-web serves although the build gave them a kernel plan (manifest `kernel`):
+   * HOTPATH_WASM_MODELS, `*` for all or model names; default none. Read only with HOTPATH_BACKEND=wasm.
+   */
+  readonly wasmModels: '*' | readonly string[];
   readonly wasmThreads: number;
   /** onnxruntime-web package folder, or undefined to resolve it from node_modules. */
   readonly ortWebDir: string | undefined;
@@ -142,6 +147,7 @@ export function loadServingConfig(env: Env = process.env, overrides: Partial<Ser
     modelRepository: overrides.modelRepository ?? readModelRepository(env),
     models: overrides.models ?? readModelSelection(env),
     onnxBackend: overrides.onnxBackend ?? readEnum(env, 'HOTPATH_BACKEND', ['wasm', 'native'], 'wasm'),
+    wasmModels: overrides.wasmModels ?? readWasmModels(env),
     wasmThreads: overrides.wasmThreads ?? readInteger(env, 'HOTPATH_WASM_THREADS', 1, 64, defaultWasmThreads(env)),
     ortWebDir: overrides.ortWebDir ?? readOrtWebDir(env),
     kernelsDir: overrides.kernelsDir ?? readKernelsDir(env),
@@ -284,6 +290,18 @@ function readModelSelection(env: Env): ServingConfig['models'] {
   const bad = names.find((n) => !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n));
   if (bad !== undefined || names.length === 0) {
     throw new ConfigError(`HOTPATH_MODELS: '${raw}' is not 'default', '*' or a comma-separated list of model names`);
+  }
+  return names;
+}
+
+/** `*` or a comma-separated list of model names (unknown names are harmless: they match no model). */
+function readWasmModels(env: Env): ServingConfig['wasmModels'] {
+  const raw = env.HOTPATH_WASM_MODELS?.trim();
+  if (!raw) return [];
+  if (raw === '*') return '*';
+  const names = raw.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  if (names.length === 0 || names.some((n) => !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n))) {
+    throw new ConfigError(`HOTPATH_WASM_MODELS: '${raw}' is not '*' or a comma-separated list of model names`);
   }
   return names;
 }

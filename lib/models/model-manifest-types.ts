@@ -63,6 +63,29 @@ export interface ManifestModel {
   readonly versionPolicy?: VersionPolicy;
   /** Model-repository models: config.pbtxt `parameters` (string values by key), kept for whoever reads them. */
   readonly parameters?: Readonly<Record<string, string>>;
+  /**
+   * ONNX only: a kernel plan the build proved against onnxruntime-node (layers/models/kernel-plans.ts).
+   * Present: the kernel backend serves the model from `kernel.file` unless HOTPATH_WASM_MODELS
+   * names it (then onnxruntime-web serves `file`, as without a plan).
+   */
+  readonly kernel?: KernelPlanReference;
+  /** ONNX only, where `kernel` is absent: why the build's kernel executors do not serve this graph. */
+  readonly kernelRefused?: string;
+}
+
+/**
+ * The kernel artifact of an ONNX model: which executor runs it (registered by name on the kernel
+ * backend, lib/backends/kernel-backend.ts), its file (relative to the manifest's folder, named
+ * `*.<executor>.bin`) and why the build chose it (the parity figures it measured).
+ */
+export interface KernelPlanReference {
+  /** Kernel executor name, e.g. `feed-forward`. */
+  readonly executor: string;
+  readonly file: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  /** Why the build chose the kernel backend: what it checked and the figures, e.g. max relative error against onnxruntime-node. */
+  readonly reason: string;
 }
 
 /** Triton's `version_policy`: the newest `latest` versions, every version folder, or the listed versions. */

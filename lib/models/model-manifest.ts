@@ -77,6 +77,23 @@ function checkModel(model: ManifestModel, where: string): void {
   if (model.parameters !== undefined && (!isPlainObject(model.parameters) || !Object.values(model.parameters).every((v) => typeof v === 'string'))) {
     fail('"parameters" must be an object of string values');
   }
+  if (model.kernel !== undefined) checkKernelPlan(model, fail);
+  if (model.kernelRefused !== undefined && (typeof model.kernelRefused !== 'string' || model.kernel !== undefined)) {
+    fail('"kernelRefused" must be a string, and only on a model without "kernel"');
+  }
+}
+
+/** `kernel`: on ONNX models only, a file named after its executor (`*.<executor>.bin`, the kernel backend finds the executor by it), its size and hash. */
+function checkKernelPlan(model: ManifestModel, fail: (what: string) => never): void {
+  const plan = model.kernel as unknown;
+  if (model.platform !== 'onnx_onnxv1') fail(`"kernel" is for ONNX models (platform onnx_onnxv1), this one is ${model.platform}`);
+  if (!isPlainObject(plan)) fail('"kernel" must be an object {executor, file, sha256, bytes, reason}');
+  const { executor, file, sha256, bytes, reason } = plan as Record<string, unknown>;
+  if (typeof executor !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(executor)) fail(`"kernel.executor" must be a lower-case name such as "feed-forward", got ${JSON.stringify(executor)}`);
+  if (typeof file !== 'string' || !file.endsWith(`.${executor as string}.bin`)) fail(`"kernel.file" must be a path ending in ".${executor as string}.bin", got ${JSON.stringify(file)}`);
+  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) fail('"kernel.sha256" must be 64 lower-case hex digits');
+  if (!Number.isInteger(bytes) || (bytes as number) < 0) fail('"kernel.bytes" must be a non-negative integer');
+  if (typeof reason !== 'string' || reason.length === 0) fail('"kernel.reason" must be a non-empty string');
 }
 
 function checkVersionPolicy(policy: unknown, fail: (what: string) => never): void {
