@@ -116,12 +116,49 @@ export const nearestNeighborsKind: KernelModelKind = {
   },
 };
 
-/** The kernel models this backend serves, by artifact suffix. Part B adds silence detection here. */
+/** The kernel models this backend serves as `hotpath_kernel` models, by artifact suffix. */
 export const KERNEL_MODEL_KINDS: readonly KernelModelKind[] = [kmeansAssignKind, nearestNeighborsKind, silenceDetectorKind];
 
+/** The artifact suffix of a kernel executor's plans: manifest `kernel.file` ends with it (`model.feed-forward.bin`). */
+export function kernelPlanSuffix(executor: string): string {
+  return `.${executor}.bin`;
+}
+
 /**
- * Serves our WASM kernels as models (platform `hotpath_kernel`, route `local-kernel`): the
- * artifact's file suffix picks the kernel model kind from a table, so adding a kind is one entry.
+ * Kernel executors by name: each runs the kernel plans (manifest `kernel`) the models-layer
+ * build wrote for ONNX graphs it proved the executor can run. Adding an executor is one
+ * registerKernelExecutor call; its `fileSuffix` must be kernelPlanSuffix(its kind).
+ */
+const KERNEL_EXECUTORS = new Map<string, KernelModelKind>();
+
+/**
+ * Registers an executor for the kernel plans named `executor.kind` (replacing one of that name).
+ *
+ * @example
+ * registerKernelExecutor({ kind: 'silero-vad-v5', fileSuffix: kernelPlanSuffix('silero-vad-v5'), load: loadSileroPlan });
+ */
+export function registerKernelExecutor(executor: KernelModelKind): void {
+  if (executor.fileSuffix !== kernelPlanSuffix(executor.kind)) {
+    throw new Error(`kernel executor '${executor.kind}': fileSuffix must be '${kernelPlanSuffix(executor.kind)}', got '${executor.fileSuffix}'`);
+  }
+  KERNEL_EXECUTORS.set(executor.kind, executor);
+}
+
+/** Whether an executor of this name is registered (the backend selection keeps a model on onnxruntime-web otherwise). */
+export function hasKernelExecutor(name: string): boolean {
+  return KERNEL_EXECUTORS.has(name);
+}
+
+/** The registered executors, in registration order. */
+export function kernelExecutors(): readonly KernelModelKind[] {
+  return [...KERNEL_EXECUTORS.values()];
+}
+
+/**
+ * Serves our WASM kernels as models (platform `hotpath_kernel`, route `local-kernel`), and ONNX
+ * models through the kernel plans the build proved for them (manifest `kernel`, chosen per model
+ * by lib/serving/model-backend-selection.ts): the artifact's file suffix picks the kernel model
+ * kind or the registered executor, so adding one is one entry.
  */
 export class KernelBackend implements InferenceBackend {
   readonly route = 'local-kernel';
@@ -131,13 +168,18 @@ export class KernelBackend implements InferenceBackend {
   get simdLevel(): KernelSimdLevel {
     return kernelSimdLevel();
   }
-  readonly #kinds: readonly KernelModelKind[];
+  readonly #kinds: readonly KernelModelKind[] | undefined;
 
   readonly #threads: number;
 
-  constructor(kinds: readonly KernelModelKind[] = KERNEL_MODEL_KINDS, options: Partial<KernelModelOptions> = {}) {
+  /** `kinds` replaces the built-in kinds and the registered executors (tests); by default both, the registry read at each load. */
+  constructor(kinds?: readonly KernelModelKind[], options: Partial<KernelModelOptions> = {}) {
     this.#kinds = kinds;
     this.#threads = options.threads ?? 1;
+  }
+
+  get #available(): readonly KernelModelKind[] {
+    return this.#kinds ?? [...KERNEL_MODEL_KINDS, ...kernelExecutors()];
   }
 
   async init(): Promise<void> {
@@ -145,10 +187,11 @@ export class KernelBackend implements InferenceBackend {
   }
 
   async load(model: ModelLoadRequest): Promise<BackendSession> {
-    const kind = this.#kinds.find((k) => model.path.endsWith(k.fileSuffix));
+    const kinds = this.#available;
+    const kind = kinds.find((k) => model.path.endsWith(k.fileSuffix));
     if (!kind) {
       throw new ModelVerificationError(
-        `model '${model.name}': no kernel model kind for artifact ${model.path}; expected a file ending in ${this.#kinds.map((k) => k.fileSuffix).join(', ')}`,
+        `model '${model.name}': no kernel model kind for artifact ${model.path}; expected a file ending in ${kinds.map((k) => k.fileSuffix).join(', ')}`,
       );
     }
     const bytes = model.bytes ?? new Uint8Array(await readFile(model.path));

@@ -18,8 +18,8 @@ export interface LoadModelsOptions {
   readonly manifest: ModelManifest;
   /** `default`, `*`, or names. Unselected models are listed but never loaded: an instance pays only for what HOTPATH_MODELS names. */
   readonly selection: 'default' | '*' | readonly string[];
-  /** Backend per manifest platform. */
-  readonly backendFor: (platform: string) => InferenceBackend | undefined;
+  /** Backend per manifest platform; given the entry too, where the backend depends on the model (a kernel plan, lib/serving/model-backend-selection.ts). */
+  readonly backendFor: (platform: string, model: ManifestModel) => InferenceBackend | undefined;
   readonly warmup: boolean;
   readonly logger: ModelRegistryLogger;
   /** List the selected models as not ready yet instead of loading them (HOTPATH_INIT=lazy: the first request loads them). */
@@ -68,7 +68,7 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
   const started = performance.now();
   const label = `${model.name}@${model.version}`;
   try {
-    const backend = options.backendFor(model.platform);
+    const backend = options.backendFor(model.platform, model);
     if (!backend) throw new ModelVerificationError(`model '${label}': no backend serves platform '${model.platform}'`);
     const path = join(options.modelsDir, model.file);
     const bytes = await readFile(path).catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import type { ServingConfig } from '../config/serving-config';
 import type { InferenceBackend } from '../backends/inference-backend';
-import { KernelBackend } from '../backends/kernel-backend';
+import { hasKernelExecutor, KernelBackend } from '../backends/kernel-backend';
 import { NativeBackend } from '../backends/native-backend';
 import { setKernelBuildDir, setKernelSimdLevel } from '../../kernels/runtime/load-kernel-module';
 import { WasmBackend } from '../backends/wasm-backend';
@@ -12,6 +12,8 @@ import { replaceModelVersions } from '../models/model-registry-swap';
 import { SessionRetirement } from '../models/session-retirement';
 import { localRouter, type InferenceRouter } from './inference-router';
 import { createRemoteRoutingRouter } from './remote-routing-router';
+import { isKernelServed, selectModelBackends } from './model-backend-selection';
+import type { ModelManifest } from '../models/model-manifest-types';
 
 export const SERVER_NAME = 'hotpath';
 export const SERVER_VERSION = '0.1.0';
@@ -70,22 +72,29 @@ export async function createServingRuntime(
   config: ServingConfig, logger: ModelRegistryLogger, extra: ExtraBackends = {}, repository?: ModelRepositoryControlFactory,
 ): Promise<ServingRuntime> {
   const started = performance.now();
+  // Both onnxruntime backends load their runtime at the first model they serve (WasmBackend.init), so an
+  // instance whose selected models all run on kernel plans never loads or starts onnxruntime-web.
   const onnxBackend: InferenceBackend = config.onnxBackend === 'native'
     ? new NativeBackend({ intraOpThreads: config.wasmThreads, providers: config.providers, tolerance: config.providerTolerance, logger })
     : new WasmBackend({ ortWebDir: config.ortWebDir, numThreads: config.wasmThreads });
   setKernelBuildDir(config.kernelsDir);
   setKernelSimdLevel(config.kernelSimd);
+  const kernelBackend = new KernelBackend(undefined, { threads: config.wasmThreads });
   const byPlatform = new Map<string, InferenceBackend>();
-  for (const backend of [onnxBackend, new KernelBackend(undefined, { threads: config.wasmThreads })]) {
+  for (const backend of [onnxBackend, kernelBackend]) {
     for (const platform of backend.platforms) byPlatform.set(platform, backend);
   }
   for (const [platform, backend] of Object.entries(extra)) byPlatform.set(platform, backend);
-  const manifest = await readModelManifest(config.modelsDir);
+  const onnxServing = byPlatform.get('onnx_onnxv1')!;
+  const onnxRuntime = onnxServing instanceof WasmBackend ? 'onnxruntime-web' : onnxServing instanceof NativeBackend ? 'onnxruntime-node' : onnxServing.route;
+  // Per ONNX model: its kernel plan where the build proved one (and HOTPATH_WASM_MODELS does not name it), else the onnxruntime.
+  const served = (read: ModelManifest): ModelManifest => selectModelBackends(read, { onnxRuntime, wasmModels: config.wasmModels, hasExecutor: hasKernelExecutor });
+  const manifest = served(await readModelManifest(config.modelsDir));
   const options: LoadModelsOptions = {
     modelsDir: config.modelsDir,
     manifest,
     selection: config.models,
-    backendFor: (platform) => byPlatform.get(platform),
+    backendFor: (platform, model) => (isKernelServed(model) ? kernelBackend : byPlatform.get(platform)),
     warmup: config.warmup,
     logger,
   };
@@ -107,7 +116,7 @@ export async function createServingRuntime(
     get registry() {
       return registry;
     },
-    load: (loadManifest, modelsDir) => loadModelRegistry({ ...options, manifest: loadManifest, modelsDir, selection: '*' }),
+    load: (loadManifest, modelsDir) => loadModelRegistry({ ...options, manifest: served(loadManifest), modelsDir, selection: '*' }),
     async replace(name, entries, absentReason) {
       const next = replaceModelVersions(registry, name, entries, absentReason);
       registry = next.registry;
