@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors/hotpath-error';
 import { engineSupportsRelaxedSimd } from '../../kernels/runtime/load-kernel-module';
 import { DEFAULT_TASK_PRICE } from '../serving/route-cost';
@@ -61,6 +61,18 @@ export interface ServingConfig {
   readonly providerTolerance: ProviderTolerance;
   /** OIP server only: queue and batch the requests of models whose manifest has `dynamicBatching` (HOTPATH_DYNAMIC_BATCHING, default true). */
   readonly dynamicBatching: boolean;
+  /** Where models whose manifest entry has `s3Uri` are downloaded at INIT, and how (lib/models/s3-model-artifacts.ts). */
+  readonly s3Models: S3ModelsConfig;
+}
+
+/** HOTPATH_S3_MODELS_*: the artifacts the manifest places in S3 (`s3Uri`), fetched at INIT. */
+export interface S3ModelsConfig {
+  /** HOTPATH_S3_MODELS_CACHE_DIR, default `<os tmpdir>/hotpath-s3-models` (Lambda's /tmp, kept across INITs of one sandbox). */
+  readonly cacheDir: string;
+  /** HOTPATH_S3_MODELS_TIMEOUT_MS: one artifact's download, request to last byte, default 60,000 ms. */
+  readonly timeoutMs: number;
+  /** HOTPATH_S3_ENDPOINT: an S3-compatible server (path-style requests) instead of AWS S3, e.g. a local one in tests. */
+  readonly endpoint: string | undefined;
 }
 
 /** Execution providers onnxruntime-node can be asked for (the npm package bundles cpu and, on linux x64, webgpu; cuda and tensorrt libraries install separately). */
@@ -170,6 +182,19 @@ export function loadServingConfig(env: Env = process.env, overrides: Partial<Ser
       rtol: readNumber(env, 'HOTPATH_PROVIDER_RTOL', 0, 1, 1e-2),
     },
     dynamicBatching: overrides.dynamicBatching ?? readBoolean(env, 'HOTPATH_DYNAMIC_BATCHING', true),
+    s3Models: overrides.s3Models ?? readS3Models(env),
+  };
+}
+
+function readS3Models(env: Env): S3ModelsConfig {
+  const endpoint = env.HOTPATH_S3_ENDPOINT?.trim();
+  if (endpoint && !/^https?:\/\/[^/?#]+\/?$/.test(endpoint)) {
+    throw new ConfigError(`HOTPATH_S3_ENDPOINT: '${endpoint}' is not an http:// or https:// server URL without a path, e.g. http://127.0.0.1:4568`);
+  }
+  return {
+    cacheDir: nonEmpty(env.HOTPATH_S3_MODELS_CACHE_DIR) ? resolve(env.HOTPATH_S3_MODELS_CACHE_DIR) : join(tmpdir(), 'hotpath-s3-models'),
+    timeoutMs: readInteger(env, 'HOTPATH_S3_MODELS_TIMEOUT_MS', 1, 900_000, 60_000),
+    endpoint: endpoint ? endpoint.replace(/\/$/, '') : undefined,
   };
 }
 

@@ -10,6 +10,7 @@ import { elementCount } from '../protocol/tensor';
 import type { StructuredLogger } from '../telemetry/structured-logger';
 import type { ManifestModel, ModelManifest } from './model-manifest-types';
 import { ModelRegistry, type RegisteredModel } from './model-registry';
+import type { FetchedArtifact, S3ModelArtifacts } from './s3-model-artifacts';
 
 export type ModelRegistryLogger = Pick<StructuredLogger, 'info' | 'error'>;
 
@@ -24,6 +25,8 @@ export interface LoadModelsOptions {
   readonly logger: ModelRegistryLogger;
   /** List the selected models as not ready yet instead of loading them (HOTPATH_INIT=lazy: the first request loads them). */
   readonly deferred?: boolean;
+  /** Fetches the artifacts of models with manifest `s3Uri` (downloaded into /tmp, verified); without it such models are refused. */
+  readonly s3Artifacts?: S3ModelArtifacts;
 }
 
 const NOT_LOADED = { loadMs: 0, warmupMs: 0, readMs: 0, verifyMs: 0, sessionMs: 0 } as const;
@@ -70,12 +73,14 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
   try {
     const backend = options.backendFor(model.platform, model);
     if (!backend) throw new ModelVerificationError(`model '${label}': no backend serves platform '${model.platform}'`);
-    const path = join(options.modelsDir, model.file);
-    const bytes = await readFile(path).catch((error: unknown) => {
+    const fromS3 = model.s3Uri === undefined ? undefined : await fetchFromS3(model, label, options.s3Artifacts);
+    const path = fromS3?.path ?? join(options.modelsDir, model.file);
+    const bytes = fromS3?.bytes ?? await readFile(path).catch((error: unknown) => {
       throw new ModelVerificationError(`model '${label}': file '${model.file}' in the models dir cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, error);
     });
     const readDone = performance.now();
-    verifyArtifact(model, label, bytes);
+    // An S3 artifact was checked as it arrived (or as it was read back from /tmp).
+    if (!fromS3) verifyArtifact(model, label, bytes);
     const verifyDone = performance.now();
     const session = await backend.load({
       name: model.name, version: model.version, path, bytes, inputs: model.inputs, outputs: model.outputs, ...(model.optimized ? { optimized: model.optimized } : {}),
@@ -104,6 +109,7 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
       model: model.name, version: model.version, route: backend.route, ...(session.executionProvider ? { provider: session.executionProvider.provider } : {}),
       loadMs: round(loaded.loadMs), warmupMs: round(loaded.warmupMs),
       readMs: round(loaded.readMs), verifyMs: round(loaded.verifyMs), sessionMs: round(loaded.sessionMs),
+      ...(fromS3 ? { s3: fromS3.source, s3DownloadMs: round(fromS3.downloadMs), s3ReadMs: round(fromS3.readMs), s3Bytes: model.bytes } : {}),
     });
     return loaded;
   } catch (error) {
@@ -111,6 +117,11 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
     options.logger.error(`model '${label}' refused: ${reason}`, { model: model.name, version: model.version, error });
     return { manifest: model, selected: true, state: { ready: false, reason }, ...NOT_LOADED, loadMs: performance.now() - started };
   }
+}
+
+function fetchFromS3(model: ManifestModel, label: string, artifacts: S3ModelArtifacts | undefined): Promise<FetchedArtifact> {
+  if (!artifacts) throw new ModelVerificationError(`model '${label}': its artifact is in S3 (${model.s3Uri}) and this runtime fetches none; serve it where the serving runtime loads it (Lambda, npm start)`);
+  return artifacts.fetch(model, label);
 }
 
 /**

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { HotpathError } from '../errors/hotpath-error';
 import { isFloatDatatype, isOipDatatype } from '../protocol/datatypes';
 import type { TensorSignature } from '../protocol/tensor';
+import { parseS3Uri } from './s3-uri';
 import type { DimConstraint, DynamicBatchingSettings, InputConstraint, ManifestModel, ModelManifest } from './model-manifest-types';
 
 /** The manifest itself is unreadable or malformed: nothing can be served, so the cold start fails. */
@@ -54,6 +55,9 @@ function checkModel(model: ManifestModel, where: string): void {
     if (typeof model[field] !== 'string' || model[field].length === 0) fail(`"${field}" must be a non-empty string`);
   }
   if (!/^[0-9a-f]{64}$/.test(model.sha256)) fail('"sha256" must be 64 lower-case hex digits');
+  if (model.s3Uri !== undefined && (typeof model.s3Uri !== 'string' || parseS3Uri(model.s3Uri) === undefined)) {
+    fail(`"s3Uri" must be s3://bucket/key, got ${JSON.stringify(model.s3Uri)}`);
+  }
   if (!Number.isInteger(model.bytes) || model.bytes < 0) fail('"bytes" must be a non-negative integer');
   if (!Number.isInteger(model.maxBatchSize) || model.maxBatchSize < 0) fail('"maxBatchSize" must be a non-negative integer');
   if (typeof model.serveByDefault !== 'boolean') fail('"serveByDefault" must be true or false');

@@ -9,6 +9,7 @@ import { loadModelRegistry, type LoadModelsOptions, type ModelRegistryLogger } f
 import type { ModelRegistry } from '../models/model-registry';
 import type { ModelRepositoryControl, RuntimeModels } from '../models/model-repository-control';
 import { replaceModelVersions } from '../models/model-registry-swap';
+import { createS3ModelArtifacts } from '../models/s3-model-artifacts';
 import { SessionRetirement } from '../models/session-retirement';
 import { localRouter, type InferenceRouter } from './inference-router';
 import { createRemoteRoutingRouter } from './remote-routing-router';
@@ -97,6 +98,7 @@ export async function createServingRuntime(
     backendFor: (platform, model) => (isKernelServed(model) ? kernelBackend : byPlatform.get(platform)),
     warmup: config.warmup,
     logger,
+    s3Artifacts: createS3ModelArtifacts(config.s3Models),
   };
   const lazy = config.initStrategy === 'lazy';
   const backends = [...new Set(byPlatform.values())];
