@@ -7,6 +7,7 @@ import { REPO_ROOT } from '../layer-paths';
 import type { ModelArtifactSpec } from './model-artifact-spec';
 import { readOnnxSignature } from './onnx-signature-reader';
 import { onnxOptimizerVersion, optimizeOnnxGraph } from './onnx-graph-optimizer';
+import { attachKernelPlans } from './kernel-plans';
 
 export interface BuildModelsLayerOptions {
   readonly specs: readonly ModelArtifactSpec[];
@@ -73,8 +74,10 @@ export async function buildModelsLayer(options: BuildModelsLayerOptions): Promis
     log(`${rebuilt ? 'built  ' : 'current'} ${relativeFile} ${(artifact.bytes / 1e6).toFixed(2)} MB in ${report.ms.toFixed(0)} ms`);
   }
 
+  // Each ONNX model's kernel plan where the feed-forward executor takes it with parity (else the reason why not).
+  const models = await attachKernelPlans(entries, { modelsDir, cacheFile: join(dirname(cacheFile), 'kernel-plans.json'), log });
   removeUnlistedModels(modelsDir, specs, log);
-  const manifest: ModelManifest = { schemaVersion: 1, models: entries };
+  const manifest: ModelManifest = { schemaVersion: 1, models };
   writeIfChanged(join(modelsDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   mkdirSync(dirname(cacheFile), { recursive: true });
   writeIfChanged(cacheFile, `${JSON.stringify(nextCache, null, 2)}\n`);

@@ -10,6 +10,7 @@ import type { HostTensor } from '../protocol/tensor';
 import type { BackendSession, InferenceBackend, ModelLoadRequest } from './inference-backend';
 import type { TensorSignature } from '../protocol/tensor';
 import { silenceDetectorKind } from './kernel-models/silence-detector-model';
+import { feedForwardExecutor } from './kernel-models/feed-forward-model';
 
 /** One kernel model, loaded: synchronous run over host tensors. */
 export interface KernelModel {
@@ -153,6 +154,8 @@ export function hasKernelExecutor(name: string): boolean {
 export function kernelExecutors(): readonly KernelModelKind[] {
   return [...KERNEL_EXECUTORS.values()];
 }
+
+registerKernelExecutor(feedForwardExecutor);
 
 /**
  * Serves our WASM kernels as models (platform `hotpath_kernel`, route `local-kernel`), and ONNX
