@@ -1,8 +1,9 @@
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadServingConfig, type ServingConfig } from '../lib/config/serving-config';
 import type { ModelManifest } from '../lib/models/model-manifest-types';
-import { LAYER_BUILD_CACHE_DIR, MODELS_DIR, PRODUCTION_MODELS_LAYER_DIR, REPO_ROOT, RUNTIME_LAYER_DIR, RUNTIME_ORT_WEB_DIR } from './layer-paths';
+import { LAYER_BUILD_CACHE_DIR, MODELS_DIR, PRODUCTION_MODELS_LAYER_DIR, REPO_ROOT, RUNTIME_LAYER_DIR, RUNTIME_ORT_WEB_DIR, S3_UPLOAD_DIR } from './layer-paths';
 import { buildModelsLayer } from './models/build-models-layer';
 import { buildProductionModelsLayer, servedModelsFromEnvironment } from './models/build-production-models-layer';
 import { MODEL_ARTIFACTS } from './models/default-models';
@@ -10,6 +11,7 @@ import { buildRepositoryModels } from './models/model-repository/build-repositor
 import { assertModelsFitLambda, folderBytes } from './models/model-repository/lambda-size-check';
 import { ModelRepositoryError } from './models/model-repository/model-repository-error';
 import { repositoryCacheFile } from './models/model-repository/repository-cache-file';
+import { moveModelsToS3, s3MovesFromEnvironment } from './models/model-repository/s3-models';
 import { buildRuntimeLayer } from './onnxruntime-web/build-runtime-layer';
 
 export interface BuildLayersOptions {
@@ -22,6 +24,13 @@ export interface BuildLayersOptions {
    * optional `config.pbtxt`) instead of the built-in models (`--repository`, HOTPATH_MODEL_REPOSITORY).
    */
   readonly repository?: string;
+  /**
+   * Models (every version) whose artifacts are served from S3 instead of the models layer
+   * (`--s3-models a,b`), with `s3Prefix` (`--s3-prefix s3://bucket/prefix/`): the deployed
+   * manifest gets `s3Uri`, the files go to layers/models/build/s3-upload for `aws s3 cp`.
+   */
+  readonly s3Models?: readonly string[];
+  readonly s3Prefix?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -50,6 +59,11 @@ export async function buildLayers(options: BuildLayersOptions = {}): Promise<voi
   } else {
     manifest = (await buildModelsLayer({ specs: MODEL_ARTIFACTS, modelsDir: MODELS_DIR, cacheFile: join(LAYER_BUILD_CACHE_DIR, 'models.json'), force: options.force, log })).manifest;
   }
+  rmSync(S3_UPLOAD_DIR, { recursive: true, force: true });
+  if (options.s3Models !== undefined && options.s3Models.length > 0) {
+    if (options.s3Prefix === undefined) throw new Error('--s3-models needs --s3-prefix s3://bucket/prefix/ (where the artifacts will be uploaded)');
+    manifest = moveModelsToS3(manifest, { names: options.s3Models, prefix: options.s3Prefix, sourceModelsDir: MODELS_DIR, uploadDir: S3_UPLOAD_DIR, log }).manifest;
+  }
   const production = buildProductionModelsLayer({ manifest, sourceModelsDir: MODELS_DIR, layerDir: PRODUCTION_MODELS_LAYER_DIR, selection: options.servedModels ?? 'default', log });
   assertModelsFitLambda(production.manifest, { runtimeLayer: folderBytes(RUNTIME_LAYER_DIR), functionCode: folderBytes(join(REPO_ROOT, 'dist', 'functions')) });
   if (refusals.length > 0) {
@@ -67,17 +81,25 @@ async function buildRepositoryModelsDir(repository: string, modelsDir: string, l
   if (errors.length > 0) throw new Error(`${errors.length} of the repository's models were refused (the others are built):\n${errors.map((e) => `  - ${e.message}`).join('\n')}`);
 }
 
-function readCommandLine(argv: readonly string[]): { force: boolean; repository: string | undefined; modelsDir: string | undefined } {
+function readCommandLine(argv: readonly string[]): { force: boolean; repository: string | undefined; modelsDir: string | undefined; s3Models: string[] | undefined; s3Prefix: string | undefined } {
   const { values } = parseArgs({
     args: [...argv],
-    options: { force: { type: 'boolean', default: false }, repository: { type: 'string' }, 'models-dir': { type: 'string' } },
+    options: {
+      force: { type: 'boolean', default: false }, repository: { type: 'string' }, 'models-dir': { type: 'string' }, 's3-models': { type: 'string' }, 's3-prefix': { type: 'string' },
+    },
     strict: true,
   });
   // The flag wins over the variable, read (and checked) by the config module like every HOTPATH_* variable.
   const repository = values.repository !== undefined ? resolve(values.repository) : loadServingConfig({ HOTPATH_MODEL_REPOSITORY: process.env.HOTPATH_MODEL_REPOSITORY }).modelRepository;
   const modelsDir = values['models-dir'] !== undefined ? resolve(values['models-dir']) : undefined;
   if (modelsDir !== undefined && repository === undefined) throw new Error('--models-dir needs --repository DIR (or HOTPATH_MODEL_REPOSITORY): it writes that repository\'s models there');
-  return { force: values.force ?? false, repository, modelsDir };
+  // Like --repository: the flags win over HOTPATH_S3_MODELS / HOTPATH_S3_PREFIX (which `npm run package` applies too).
+  const flagged = values['s3-models']?.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+  if ((flagged !== undefined) !== (values['s3-prefix'] !== undefined)) throw new Error('--s3-models NAMES and --s3-prefix s3://bucket/prefix/ go together');
+  const fromEnv = flagged === undefined ? s3MovesFromEnvironment() : undefined;
+  const s3Models = flagged ?? (fromEnv!.names.length > 0 ? [...fromEnv!.names] : undefined);
+  if (s3Models !== undefined && modelsDir !== undefined) throw new Error('--s3-models is for the Lambda layers; --models-dir writes every model into the folder');
+  return { force: values.force ?? false, repository, modelsDir, s3Models, s3Prefix: values['s3-prefix'] ?? fromEnv?.prefix };
 }
 
 if (require.main === module) {
@@ -85,9 +107,9 @@ if (require.main === module) {
   const log = (line: string): void => console.log(`[build:layers] ${line}`);
   Promise.resolve()
     .then(() => {
-      const { force, repository, modelsDir } = readCommandLine(process.argv.slice(2));
+      const { force, repository, modelsDir, s3Models, s3Prefix } = readCommandLine(process.argv.slice(2));
       if (repository !== undefined && modelsDir !== undefined) return buildRepositoryModelsDir(repository, modelsDir, log);
-      return buildLayers({ force, repository, servedModels: servedModelsFromEnvironment(), log });
+      return buildLayers({ force, repository, servedModels: servedModelsFromEnvironment(), s3Models, s3Prefix, log });
     })
     .then(
       () => log(`done in ${(performance.now() - started).toFixed(0)} ms`),

@@ -15,6 +15,8 @@ export const MODELS_DIR = join(MODELS_LAYER_DIR, 'models');
  */
 export const PRODUCTION_MODELS_LAYER_DIR = join(REPO_ROOT, 'layers', 'models', 'build-production');
 export const PRODUCTION_MODELS_DIR = join(PRODUCTION_MODELS_LAYER_DIR, 'models');
+/** `build:layers --s3-models`: the artifacts served from S3 instead of the layer, laid out as their keys, for `aws s3 cp --recursive`. */
+export const S3_UPLOAD_DIR = join(MODELS_LAYER_DIR, 's3-upload');
 
 /** What the runtime layer zips: `nodejs/node_modules/` is on Lambda's NODE_PATH as `/opt/nodejs/node_modules`. */
 export const RUNTIME_LAYER_DIR = join(REPO_ROOT, 'layers', 'onnxruntime-web', 'build');

@@ -16,8 +16,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { MODELS_DIR, PRODUCTION_MODELS_LAYER_DIR } from '../layers/layer-paths';
+import { MODELS_DIR, PRODUCTION_MODELS_LAYER_DIR, S3_UPLOAD_DIR } from '../layers/layer-paths';
 import { buildProductionModelsLayer, servedModelsFromEnvironment } from '../layers/models/build-production-models-layer';
+import { moveModelsToS3, s3MovesFromEnvironment } from '../layers/models/model-repository/s3-models';
 import type { ModelManifest } from '../lib/models/model-manifest-types';
 import { formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, readFunctionArtifacts } from './stack-artifacts';
 
@@ -79,9 +80,14 @@ function main(): void {
   const { packageDir, serverlessArgs } = readArgs(process.argv.slice(2));
   const builtManifest = join(MODELS_DIR, 'manifest.json');
   if (!existsSync(builtManifest)) throw new Error(`${builtManifest} is missing; run npm run build (npm run package does)`);
+  // The build's manifest as written, so the layer's manifest is exactly a subset of it; with
+  // HOTPATH_S3_MODELS, those models' artifacts marked for S3 (s3Uri) and left out of the layer.
+  const built = JSON.parse(readFileSync(builtManifest, 'utf8')) as ModelManifest;
+  const s3 = s3MovesFromEnvironment();
   buildProductionModelsLayer({
-    // The build's manifest as written, so the layer's manifest is exactly a subset of it.
-    manifest: JSON.parse(readFileSync(builtManifest, 'utf8')) as ModelManifest,
+    manifest: s3.names.length > 0
+      ? moveModelsToS3(built, { names: s3.names, prefix: s3.prefix!, sourceModelsDir: MODELS_DIR, uploadDir: S3_UPLOAD_DIR, log: (line) => console.log(`package: ${line}`) }).manifest
+      : built,
     sourceModelsDir: MODELS_DIR,
     layerDir: PRODUCTION_MODELS_LAYER_DIR,
     selection: servedModelsFromEnvironment(),

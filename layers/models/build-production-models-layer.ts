@@ -44,15 +44,17 @@ export function buildProductionModelsLayer(options: BuildProductionModelsLayerOp
   const models = manifest.models.filter((model) => names.has(model.name));
   const modelsDir = join(layerDir, 'models');
   mkdirSync(modelsDir, { recursive: true });
-  for (const model of models) placeFile(join(sourceModelsDir, model.file), join(modelsDir, model.file));
-  const kept = new Set(['manifest.json', ...models.map((model) => model.file)]);
+  // Models with s3Uri are downloaded at INIT (build:layers --s3-models): their files stay out of the layer.
+  const inLayer = models.filter((model) => model.s3Uri === undefined);
+  for (const model of inLayer) placeFile(join(sourceModelsDir, model.file), join(modelsDir, model.file));
+  const kept = new Set(['manifest.json', ...inLayer.map((model) => model.file)]);
   removeOthers(modelsDir, modelsDir, kept, log);
 
   const layerManifest: ModelManifest = { ...manifest, models };
   writeIfChanged(join(modelsDir, 'manifest.json'), `${JSON.stringify(layerManifest, null, 2)}\n`);
   const record: LayerSelectionRecord = { HOTPATH_MODELS: selectionString(selection), models: models.map((m) => `${m.name}@${m.version}`) };
   writeIfChanged(join(layerDir, SELECTION_FILE), `${JSON.stringify(record, null, 2)}\n`);
-  const bytes = models.reduce((sum, model) => sum + model.bytes, 0);
+  const bytes = inLayer.reduce((sum, model) => sum + model.bytes, 0);
   log(`production models layer: ${record.models.join(', ')} (${(bytes / 1e6).toFixed(2)} MB; HOTPATH_MODELS=${record.HOTPATH_MODELS})`);
   return { manifest: layerManifest, bytes };
 }

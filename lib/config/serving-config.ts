@@ -73,6 +73,13 @@ export interface S3ModelsConfig {
   readonly timeoutMs: number;
   /** HOTPATH_S3_ENDPOINT: an S3-compatible server (path-style requests) instead of AWS S3, e.g. a local one in tests. */
   readonly endpoint: string | undefined;
+  /**
+   * Build only (`npm run build:layers`, `npm run package`; `--s3-models`/`--s3-prefix` win):
+   * HOTPATH_S3_MODELS, the models whose artifacts the layer build moves to S3, and
+   * HOTPATH_S3_PREFIX, the s3://bucket/prefix/ they are uploaded under. Not read at INIT.
+   */
+  readonly buildMoves: readonly string[];
+  readonly buildPrefix: string | undefined;
 }
 
 /** Execution providers onnxruntime-node can be asked for (the npm package bundles cpu and, on linux x64, webgpu; cuda and tensorrt libraries install separately). */
@@ -195,7 +202,20 @@ function readS3Models(env: Env): S3ModelsConfig {
     cacheDir: nonEmpty(env.HOTPATH_S3_MODELS_CACHE_DIR) ? resolve(env.HOTPATH_S3_MODELS_CACHE_DIR) : join(tmpdir(), 'hotpath-s3-models'),
     timeoutMs: readInteger(env, 'HOTPATH_S3_MODELS_TIMEOUT_MS', 1, 900_000, 60_000),
     endpoint: endpoint ? endpoint.replace(/\/$/, '') : undefined,
+    buildMoves: readS3BuildMoves(env),
+    buildPrefix: nonEmpty(env.HOTPATH_S3_PREFIX) ? env.HOTPATH_S3_PREFIX.trim() : undefined,
   };
+}
+
+function readS3BuildMoves(env: Env): readonly string[] {
+  const raw = env.HOTPATH_S3_MODELS?.trim();
+  if (!raw) return [];
+  const names = raw.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  if (names.length === 0 || names.some((n) => !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n))) {
+    throw new ConfigError(`HOTPATH_S3_MODELS: '${raw}' is not a comma-separated list of model names`);
+  }
+  if (!nonEmpty(env.HOTPATH_S3_PREFIX)) throw new ConfigError('HOTPATH_S3_MODELS needs HOTPATH_S3_PREFIX: the s3://bucket/prefix/ the artifacts are uploaded under');
+  return names;
 }
 
 /** The vCPUs Lambda gives the configured memory size; off Lambda, the cores this process may use. */

@@ -24,19 +24,23 @@ export function folderBytes(dir: string): number {
  * not find out.
  */
 export function assertModelsFitLambda(manifest: ModelManifest, otherBytes: { readonly runtimeLayer: number; readonly functionCode: number }, limit = LAMBDA_UNZIPPED_LIMIT_BYTES): void {
-  const models = manifest.models.reduce((sum, m) => sum + m.bytes, 0);
+  // Models with s3Uri are in S3, not in the layer (they count against /tmp, checked at INIT).
+  const inLayer = manifest.models.filter((m) => m.s3Uri === undefined);
+  const models = inLayer.reduce((sum, m) => sum + m.bytes, 0);
   const total = models + otherBytes.runtimeLayer + otherBytes.functionCode;
   if (total <= limit) return;
   const move: string[] = [];
+  const moveNames = new Set<string>();
   let left = total;
-  for (const model of [...manifest.models].sort((a, b) => b.bytes - a.bytes)) {
+  for (const model of [...inLayer].sort((a, b) => b.bytes - a.bytes)) {
     if (left <= limit) break;
     move.push(`${model.name}@${model.version} (${mb(model.bytes)})`);
+    moveNames.add(model.name);
     left -= model.bytes;
   }
   throw new ModelRepositoryError(
     `the served models (${mb(models)}), the runtime layer (${mb(otherBytes.runtimeLayer)}) and the function code (${mb(otherBytes.functionCode)}) come to ${mb(total)}, over Lambda's ${mb(limit)} unzipped for a function and its layers; `
-      + `serve ${move.join(', ')} from the container task instead (leave them out of HOTPATH_MODELS for Lambda, or out of the repository)`,
+      + `serve ${move.join(', ')} from S3 (\`npm run build:layers -- --s3-models ${[...moveNames].join(',')} --s3-prefix s3://BUCKET/PREFIX/\`: downloaded into /tmp at INIT) or from the container task (leave them out of HOTPATH_MODELS for Lambda, or out of the repository)`,
     { file: 'models layer' },
   );
 }

@@ -67,7 +67,7 @@ describe('models loaded from S3 at INIT (real local S3 server, real onnxruntime-
     return { ...base, name, file: `${name}/1/model.onnx`, s3Uri: `s3://${BUCKET}/${key}`, serveByDefault: true };
   }
   function load(manifest: ModelManifest, logger: ModelRegistryLogger, settings: Partial<S3ModelsConfig> = {}, endpoint = s3.endpoint): Promise<ModelRegistry> {
-    const config: S3ModelsConfig = { cacheDir, timeoutMs: 10_000, endpoint, ...settings };
+    const config: S3ModelsConfig = { cacheDir, timeoutMs: 10_000, endpoint, buildMoves: [], buildPrefix: undefined, ...settings };
     return loadModelRegistry({
       modelsDir: BUILT_MODELS, manifest, selection: '*', backendFor, warmup: true, logger,
       s3Artifacts: createS3ModelArtifacts(config, async () => createLocalS3Client(endpoint)),

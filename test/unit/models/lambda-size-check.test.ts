@@ -20,7 +20,14 @@ describe('assertModelsFitLambda', () => {
     const over = () => assertModelsFitLambda(manifestOf({ small: 10, large: 150, medium: 90 }), { runtimeLayer: 14 * MB, functionCode: 1 * MB });
 
     expect(over).toThrow(
-      "the served models (250.0 MB), the runtime layer (14.0 MB) and the function code (1.0 MB) come to 265.0 MB, over Lambda's 250.0 MB unzipped for a function and its layers; serve large@1 (150.0 MB) from the container task instead",
+      "the served models (250.0 MB), the runtime layer (14.0 MB) and the function code (1.0 MB) come to 265.0 MB, over Lambda's 250.0 MB unzipped for a function and its layers; serve large@1 (150.0 MB) from S3 (`npm run build:layers -- --s3-models large --s3-prefix s3://BUCKET/PREFIX/`: downloaded into /tmp at INIT) or from the container task",
     );
+  });
+
+  it('leaves out the models served from S3 (manifest s3Uri): their files are not in the layer', () => {
+    const manifest = manifestOf({ small: 10, large: 150, medium: 90 });
+    const withS3 = { ...manifest, models: manifest.models.map((m) => (m.name === 'large' ? { ...m, s3Uri: 's3://b/large/1/model.onnx' } : m)) };
+
+    expect(() => assertModelsFitLambda(withS3, { runtimeLayer: 14 * MB, functionCode: 1 * MB })).not.toThrow();
   });
 });
