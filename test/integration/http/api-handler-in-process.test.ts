@@ -75,8 +75,8 @@ describe('api handler (in process, real models)', () => {
     });
     expect(result.statusCode).toBe(200);
     expect(String(result.headers?.['server-timing'])).toMatch(/^decode;dur=[\d.]+, validate;dur=[\d.]+, infer;dur=[\d.]+, encode;dur=[\d.]+, total;dur=[\d.]+$/);
-    expect(result.headers?.['x-hotpath-route']).toBe('local-wasm');
-    expect(JSON.parse(result.body!).parameters).toEqual({ route: 'local-wasm' });
+    expect(result.headers?.['x-hotpath-route']).toBe('local-kernel');
+    expect(JSON.parse(result.body!).parameters).toEqual({ route: 'local-kernel' });
   });
 
   it('serves the text detector CNN on an image-shaped batch', async () => {

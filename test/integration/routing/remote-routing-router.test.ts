@@ -81,7 +81,7 @@ describe('RemoteRoutingRouter', () => {
     const large = await classify(5);
     // Assess
     expect(router.planOf('iris-classifier', '1')).toMatchObject({ threshold: 4, source: 'manifest' });
-    expect(small.route).toBe('local-wasm');
+    expect(small.route).toBe('local-kernel');
     expect(large.route).toBe('gpu-task');
     expect(proxy.requests.length).toBe(sentBefore + 1);
     expect(Array.from(small.outputs[0]!.data as BigInt64Array)).toEqual(labelsOf(4));
@@ -98,7 +98,7 @@ describe('RemoteRoutingRouter', () => {
     expect(Number.isFinite(plan.threshold)).toBe(true);
     const run = (rows: number) => infer(runtime, { model: 'mlp-large', inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, 1024], data: new Float32Array(rows * 1024).fill(0.5) }] });
     expect((await run(plan.threshold + 1)).route).toBe('gpu-task');
-    if (plan.threshold >= 1) expect((await run(plan.threshold)).route).toBe('local-wasm');
+    if (plan.threshold >= 1) expect((await run(plan.threshold)).route).toBe('local-kernel');
   });
 
   it('opens the circuit after 3 failures in a row, falls back without calling while open, and refuses what does not fit locally with 503 + Retry-After', async () => {
@@ -110,8 +110,8 @@ describe('RemoteRoutingRouter', () => {
     const whileOpen = await classify(8);
     const refused = await classify(32).catch((e: unknown) => e);
     // Assess
-    expect(failing.map((a) => a.route)).toEqual(Array(3).fill('local-wasm (fallback: gpu-task HTTP 500)'));
-    expect(whileOpen.route).toBe('local-wasm (fallback: gpu-task circuit open)');
+    expect(failing.map((a) => a.route)).toEqual(Array(3).fill('local-kernel (fallback: gpu-task HTTP 500)'));
+    expect(whileOpen.route).toBe('local-kernel (fallback: gpu-task circuit open)');
     expect(proxy.requests.length - sentBefore).toBe(3);
     for (const answer of [...failing, whileOpen]) expect(Array.from(answer.outputs[0]!.data as BigInt64Array)).toEqual(labelsOf(8));
     expect(refused).toBeInstanceOf(RemoteUnavailableError);
@@ -128,7 +128,7 @@ describe('RemoteRoutingRouter', () => {
     await openIrisCircuit();
     await sleep(HALF_OPEN_MS + 20);
     const failedProbe = await classify(8);
-    expect(failedProbe.route).toBe('local-wasm (fallback: gpu-task HTTP 500)');
+    expect(failedProbe.route).toBe('local-kernel (fallback: gpu-task HTTP 500)');
     expect(irisCircuit()).toBe(CircuitState.Open);
     await closeIrisCircuit();
   });
@@ -140,7 +140,7 @@ describe('RemoteRoutingRouter', () => {
     const started = performance.now();
     const answers = await Promise.all([classify(8), classify(8), classify(8)]);
     const routes = answers.map((a) => a.route).sort();
-    expect(routes).toEqual(['gpu-task', 'local-wasm (fallback: gpu-task circuit half-open)', 'local-wasm (fallback: gpu-task circuit half-open)']);
+    expect(routes).toEqual(['gpu-task', 'local-kernel (fallback: gpu-task circuit half-open)', 'local-kernel (fallback: gpu-task circuit half-open)']);
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
     expect(irisCircuit()).toBe(CircuitState.Closed);
   });
@@ -149,7 +149,7 @@ describe('RemoteRoutingRouter', () => {
     proxy.setFault({ kind: 'status', status: 404, body: JSON.stringify({ error: "model 'iris-classifier' is not served here" }) });
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push(await classify(8));
-    expect(answers.map((a) => a.route)).toEqual(Array(5).fill('local-wasm (fallback: gpu-task HTTP 404)'));
+    expect(answers.map((a) => a.route)).toEqual(Array(5).fill('local-kernel (fallback: gpu-task HTTP 404)'));
     expect(irisCircuit()).toBe(CircuitState.Closed);
   });
 
@@ -157,7 +157,7 @@ describe('RemoteRoutingRouter', () => {
     proxy.setFault({ kind: 'status', status: 503, body: JSON.stringify({ error: 'exceeds maximum queue size' }), headers: { 'retry-after': '7' } });
     const refused = await classify(32).catch((e: unknown) => e);
     expect(refused).toMatchObject({ status: 503, retryAfterSeconds: 7, message: expect.stringContaining('exceeds maximum queue size') });
-    expect((await classify(8)).route).toBe('local-wasm (fallback: gpu-task HTTP 503)');
+    expect((await classify(8)).route).toBe('local-kernel (fallback: gpu-task HTTP 503)');
     await closeIrisCircuit();
   });
 
@@ -167,10 +167,10 @@ describe('RemoteRoutingRouter', () => {
       body: JSON.stringify({ model_name: 'iris-classifier', id: request.json!.id, outputs: [{ name: 'label', shape: [rows], datatype, data: Array(rows).fill(0) }] }),
     });
     proxy.setFault(answer('INT32', 8));
-    expect((await classify(8)).route).toBe('local-wasm (fallback: gpu-task malformed answer)');
+    expect((await classify(8)).route).toBe('local-kernel (fallback: gpu-task malformed answer)');
     proxy.setFault(answer('INT64', 7));
     const fallback = await classify(8);
-    expect(fallback.route).toBe('local-wasm (fallback: gpu-task malformed answer)');
+    expect(fallback.route).toBe('local-kernel (fallback: gpu-task malformed answer)');
     expect(Array.from(fallback.outputs[0]!.data as BigInt64Array)).toEqual(labelsOf(8));
     expect(logged).toContainEqual(expect.objectContaining({ message: 'remote route unavailable, running locally', extra: expect.objectContaining({ reason: 'malformed answer' }) }));
     await closeIrisCircuit();
@@ -186,7 +186,7 @@ describe('RemoteRoutingRouter', () => {
     const tooBig = await classify(32, { timeout: 600_000 }).catch((e: unknown) => e);
     const tooBigMs = performance.now() - started - fittingMs;
     // Assess: within the deadline, answered locally; the batch that cannot fall back gets 504 at its deadline.
-    expect(fitting.route).toBe('local-wasm (fallback: gpu-task timeout)');
+    expect(fitting.route).toBe('local-kernel (fallback: gpu-task timeout)');
     expect(fittingMs).toBeLessThan(600);
     expect(tooBig).toBeInstanceOf(DeadlineExceededError);
     expect(tooBigMs).toBeGreaterThanOrEqual(590);
@@ -199,7 +199,7 @@ describe('RemoteRoutingRouter', () => {
     proxy.setFault({ kind: 'delay', ms: 2_000 });
     const answers = [];
     for (let i = 0; i < 3; i++) answers.push(await classify(8));
-    expect(answers.map((a) => a.route)).toEqual(Array(3).fill('local-wasm (fallback: gpu-task timeout)'));
+    expect(answers.map((a) => a.route)).toEqual(Array(3).fill('local-kernel (fallback: gpu-task timeout)'));
     expect(irisCircuit()).toBe(CircuitState.Open);
     await closeIrisCircuit();
   });
@@ -213,11 +213,11 @@ describe('RemoteRoutingRouter', () => {
     const lateRouter = late.router as RemoteRoutingRouter;
     try {
       expect(lateRouter.planOf('iris-classifier', '1')).toMatchObject({ source: 'pending', threshold: Infinity });
-      expect((await infer(late, { model: 'iris-classifier', inputs: iris(32) })).route).toBe('local-wasm');
+      expect((await infer(late, { model: 'iris-classifier', inputs: iris(32) })).route).toBe('local-kernel');
       // Act: the task comes up; the first request after the half-open wait starts the measurement in the background.
       await downProxy.start();
       await sleep(HALF_OPEN_MS + 20);
-      expect((await infer(late, { model: 'iris-classifier', inputs: iris(2) })).route).toBe('local-wasm');
+      expect((await infer(late, { model: 'iris-classifier', inputs: iris(2) })).route).toBe('local-kernel');
       await lateRouter.settled();
       // Assess
       const plan = lateRouter.planOf('iris-classifier', '1')!;

@@ -96,7 +96,7 @@ const circuitOf = (door: InProcessApi) => (door.runtime.router as RemoteRoutingR
 /** 8 rows fall back with this route and the right labels; 32 rows get 503 with Retry-After. */
 async function expectFallbackAndRefusal(door: InProcessApi, reason: string): Promise<void> {
   const fallback = await classify(door, 8);
-  expect({ status: fallback.status, route: fallback.route }).toEqual({ status: 200, route: `local-wasm (fallback: gpu-task ${reason})` });
+  expect({ status: fallback.status, route: fallback.route }).toEqual({ status: 200, route: `local-kernel (fallback: gpu-task ${reason})` });
   expect(labels(fallback)).toEqual(expectedLabels(8));
   const refused = await classify(door, 32);
   expect(refused.status).toBe(503);
@@ -117,7 +117,7 @@ describe('routing faults, against real servers, through the Lambda door', () => 
   it('serves large batches on the task when it is healthy', async () => {
     const local = await classify(api, 4);
     const remoteAnswer = await classify(api, 32);
-    expect([local.route, remoteAnswer.route]).toEqual(['local-wasm', 'gpu-task']);
+    expect([local.route, remoteAnswer.route]).toEqual(['local-kernel', 'gpu-task']);
     expect(labels(remoteAnswer)).toEqual(expectedLabels(32));
   });
 
@@ -145,7 +145,7 @@ describe('routing faults, against real servers, through the Lambda door', () => 
   it('task down later: each failed call falls back (unreachable), 3 open the circuit, and it closes when the task is back', async () => {
     await proxy.stop();
     const failed = [await classify(api, 8), await classify(api, 8), await classify(api, 8)];
-    expect(failed.map((a) => a.route)).toEqual(Array(3).fill('local-wasm (fallback: gpu-task unreachable)'));
+    expect(failed.map((a) => a.route)).toEqual(Array(3).fill('local-kernel (fallback: gpu-task unreachable)'));
     expect(circuitOf(api)).toBe(CircuitState.Open);
     await expectFallbackAndRefusal(api, 'circuit open');
     await proxy.start();
@@ -159,7 +159,7 @@ describe('routing faults, against real servers, through the Lambda door', () => 
     const fitting = await classify(api, 8, { remainingMs: 1_000 });
     const tooBig = await classify(api, 32, { remainingMs: 1_000 });
     // Assess
-    expect({ status: fitting.status, route: fitting.route }).toEqual({ status: 200, route: 'local-wasm (fallback: gpu-task timeout)' });
+    expect({ status: fitting.status, route: fitting.route }).toEqual({ status: 200, route: 'local-kernel (fallback: gpu-task timeout)' });
     expect(labels(fitting)).toEqual(expectedLabels(8));
     expect(fitting.ms).toBeLessThan(750);
     expect(tooBig.status).toBe(504);
@@ -212,7 +212,7 @@ describe('routing faults, against real servers, through the Lambda door', () => 
       await expectFallbackAndRefusal(door, 'circuit open');
       await sleep(HALF_OPEN_MS + 20);
       const probe = await classify(door, 8);
-      expect(probe.route).toBe('local-wasm (fallback: gpu-task HTTP 503)');
+      expect(probe.route).toBe('local-kernel (fallback: gpu-task HTTP 503)');
       expect(circuitOf(door)).toBe(CircuitState.Open);
       const refused = await classify(door, 32);
       expect(refused.body.error).toMatch(/no execution provider in HOTPATH_PROVIDERS \(webgpu\) passed its self-test/);
@@ -235,9 +235,9 @@ describe('routing faults, against real servers, through the Lambda door', () => 
       const door = { invoke: (event: Parameters<InProcessApi['invoke']>[0]) => handler(event, { awsRequestId: 'metered', functionName: 'hotpath-api', getRemainingTimeInMillis: () => 29_000 } as never) } as InProcessApi;
       const answer = await classify(door, 8);
       // Assess
-      expect(answer.route).toBe('local-wasm (fallback: gpu-task circuit open)');
+      expect(answer.route).toBe('local-kernel (fallback: gpu-task circuit open)');
       const records = log.mock.calls.map((call) => String(call[0])).filter((line) => line.includes('"_aws"')).map((line) => JSON.parse(line) as Record<string, unknown>);
-      expect(records).toContainEqual(expect.objectContaining({ model: 'iris-classifier', route: 'local-wasm (fallback: gpu-task circuit open)', BatchSize: 8 }));
+      expect(records).toContainEqual(expect.objectContaining({ model: 'iris-classifier', route: 'local-kernel (fallback: gpu-task circuit open)', BatchSize: 8 }));
     } finally {
       log.mockRestore();
       if (disabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
@@ -267,7 +267,7 @@ describe('routing faults, against real servers, through the Lambda door', () => 
       if (answer.status === 200) {
         expect(answer.body.id).toBe(id);
         expect(labels(answer)).toEqual(expectedLabels(rows));
-        expect(answer.route).toMatch(rows <= 4 ? /^local-wasm$/ : /^(gpu-task|local-wasm \(fallback: gpu-task (HTTP 500|HTTP 503|malformed answer|connection reset|timeout|circuit open|circuit half-open)\))$/);
+        expect(answer.route).toMatch(rows <= 4 ? /^local-kernel$/ : /^(gpu-task|local-kernel \(fallback: gpu-task (HTTP 500|HTTP 503|malformed answer|connection reset|timeout|circuit open|circuit half-open)\))$/);
       } else {
         expect({ id, rows, status: answer.status, retryAfter: Number(answer.retryAfter) >= 1 }).toEqual({ id, rows, status: 503, retryAfter: true });
         expect(rows).toBeGreaterThan(16);

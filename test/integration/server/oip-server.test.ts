@@ -194,7 +194,7 @@ describe('OIP server', () => {
 
   it('sends Server-Timing and the route with every answer', async () => {
     const answer = await send('POST', '/v2/models/iris-classifier/infer', irisJson(), { 'content-type': 'application/json' });
-    expect(answer.headers['x-hotpath-route']).toBe('local-wasm');
+    expect(answer.headers['x-hotpath-route']).toBe('local-kernel');
     expect(answer.headers['server-timing']).toMatch(/^decode;dur=[\d.]+, validate;dur=[\d.]+, infer;dur=[\d.]+, encode;dur=[\d.]+, total;dur=[\d.]+$/);
   });
 });

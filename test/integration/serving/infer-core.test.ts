@@ -26,7 +26,7 @@ describe('infer (the core every door calls)', () => {
     const answer = await infer(runtime, { model: 'iris-classifier', id: 'a', inputs: iris });
     expect(answer.outputs.map((o) => o.name)).toEqual(['probabilities', 'label']);
     expect(Array.from(answer.outputs[1]!.data as BigInt64Array)).toEqual([0n, 2n]);
-    expect(answer).toMatchObject({ id: 'a', route: 'local-wasm', batchSize: 2 });
+    expect(answer).toMatchObject({ id: 'a', route: 'local-kernel', batchSize: 2 });
     expect(answer.timings.entries.map((e) => e.name)).toEqual(['validate', 'infer']);
   });
 
@@ -49,7 +49,7 @@ describe('infer (the core every door calls)', () => {
     expect(ran).toBe(0);
     await expect(infer(core, { model: 'iris-classifier', inputs: iris, parameters: { timeout: 5_000 } })).rejects.toThrow(/deadline passed after \d+ ms of inference; the result was discarded/);
     expect(ran).toBe(1);
-    await expect(infer(core, { model: 'iris-classifier', inputs: iris, parameters: { timeout: 1_000_000 } })).resolves.toMatchObject({ route: 'local-wasm' });
+    await expect(infer(core, { model: 'iris-classifier', inputs: iris, parameters: { timeout: 1_000_000 } })).resolves.toMatchObject({ route: 'local-kernel' });
   });
 
   it('hands the router the deadline and the signal, and abandons a request whose caller went away', async () => {

@@ -63,7 +63,7 @@ describe('api handler init metrics', () => {
     expect(valuesOf(first!, 'InitDuration').map((m) => m.value)).toEqual([runtime.initMs]);
     const loads = valuesOf(first!, 'ModelLoad');
     expect(loads.map((m) => m.record.model)).toEqual(['iris-classifier']);
-    expect(loads[0]!.record.route).toBe('local-wasm');
+    expect(loads[0]!.record.route).toBe('local-kernel');
     expect(loads[0]!.value).toBeGreaterThan(0);
     for (const records of later) {
       for (const metric of ['ColdStart', 'InitDuration', 'ModelLoad']) expect(valuesOf(records, metric)).toEqual([]);
@@ -91,7 +91,7 @@ describe('api handler init metrics', () => {
 
     expect(valuesOf(perInvocation[0]!, 'ColdStart').map((m) => m.value)).toEqual([1]);
     const loads = valuesOf(perInvocation[0]!, 'ModelLoad');
-    expect(loads.map((m) => m.record.route)).toEqual(['local-wasm']);
+    expect(loads.map((m) => m.record.route)).toEqual(['local-kernel']);
     expect(loads[0]!.value).toBeGreaterThan(0);
     expect(valuesOf(perInvocation[1]!, 'ModelLoad')).toEqual([]);
   });
