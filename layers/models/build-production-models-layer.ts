@@ -46,15 +46,17 @@ export function buildProductionModelsLayer(options: BuildProductionModelsLayerOp
   mkdirSync(modelsDir, { recursive: true });
   // Models with s3Uri are downloaded at INIT (build:layers --s3-models): their files stay out of the layer.
   const inLayer = models.filter((model) => model.s3Uri === undefined);
-  for (const model of inLayer) placeFile(join(sourceModelsDir, model.file), join(modelsDir, model.file));
-  const kept = new Set(['manifest.json', ...inLayer.map((model) => model.file)]);
+  // An ONNX model's kernel plan ships beside its graph (HOTPATH_WASM_MODELS may still serve the graph).
+  const files = inLayer.flatMap((model) => (model.kernel ? [model.file, model.kernel.file] : [model.file]));
+  for (const file of files) placeFile(join(sourceModelsDir, file), join(modelsDir, file));
+  const kept = new Set(['manifest.json', ...files]);
   removeOthers(modelsDir, modelsDir, kept, log);
 
   const layerManifest: ModelManifest = { ...manifest, models };
   writeIfChanged(join(modelsDir, 'manifest.json'), `${JSON.stringify(layerManifest, null, 2)}\n`);
   const record: LayerSelectionRecord = { HOTPATH_MODELS: selectionString(selection), models: models.map((m) => `${m.name}@${m.version}`) };
   writeIfChanged(join(layerDir, SELECTION_FILE), `${JSON.stringify(record, null, 2)}\n`);
-  const bytes = inLayer.reduce((sum, model) => sum + model.bytes, 0);
+  const bytes = inLayer.reduce((sum, model) => sum + model.bytes + (model.kernel?.bytes ?? 0), 0);
   log(`production models layer: ${record.models.join(', ')} (${(bytes / 1e6).toFixed(2)} MB; HOTPATH_MODELS=${record.HOTPATH_MODELS})`);
   return { manifest: layerManifest, bytes };
 }
