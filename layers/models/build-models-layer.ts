@@ -8,6 +8,8 @@ import type { ModelArtifactSpec } from './model-artifact-spec';
 import { readOnnxSignature } from './onnx-signature-reader';
 import { onnxOptimizerVersion, optimizeOnnxGraph } from './onnx-graph-optimizer';
 import { attachKernelPlans } from './kernel-plans';
+import { attachSileroKernelPlan } from './model-builders/silero-kernel-artifact';
+import { SILERO_VAD_FILE, SILERO_VAD_SHA256 } from './default-models';
 
 export interface BuildModelsLayerOptions {
   readonly specs: readonly ModelArtifactSpec[];
@@ -75,7 +77,9 @@ export async function buildModelsLayer(options: BuildModelsLayerOptions): Promis
   }
 
   // Each ONNX model's kernel plan where the feed-forward executor takes it with parity (else the reason why not).
-  const models = await attachKernelPlans(entries, { modelsDir, cacheFile: join(dirname(cacheFile), 'kernel-plans.json'), log });
+  const feedForward = await attachKernelPlans(entries, { modelsDir, cacheFile: join(dirname(cacheFile), 'kernel-plans.json'), log });
+  // Silero VAD's kernel artifact (weights extracted from the pinned graph) and, unless excluded, its plan.
+  const models = await attachSileroKernelPlan(feedForward, { specs, modelsDir, sourceFile: SILERO_VAD_FILE, sourceSha256: SILERO_VAD_SHA256, cacheFile: join(dirname(cacheFile), 'silero-kernel.json'), log });
   removeUnlistedModels(modelsDir, specs, log);
   const manifest: ModelManifest = { schemaVersion: 1, models };
   writeIfChanged(join(modelsDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

