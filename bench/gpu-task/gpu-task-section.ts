@@ -83,11 +83,11 @@ function costPart(r: RoutingMeasurement, loaded: LoadedTaskCost | undefined): st
       + `remote = request + the function's GB-s while it waits + the task's USD ${st.taskUsdPerHour}/h for the round trip (${st.taskUsdPerHour === DEFAULT_TASK_PRICE.usdPerHour ? DEFAULT_TASK_PRICE.source : 'HOTPATH_REMOTE_TASK_USD_PER_HOUR'}), one request at a time. `
       + `Both architectures are priced at the times measured here (x86_64 CPU), not on Lambda. Remote figures: ${TASK_ON_CPU_LABEL}.`,
     '',
-    '| model | rows | local arm64 | local x86_64 | remote arm64 | remote x86_64 | chosen (budget ' + (st.latencyBudgetMs === undefined ? 'none: faster' : `${st.latencyBudgetMs} ms`) + ') |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| model | rows | local arm64 | local x86_64 | remote arm64 | remote x86_64 | cheaper (${st.architecture}) | router's rule (budget ${st.latencyBudgetMs === undefined ? 'unset: the faster' : `${st.latencyBudgetMs} ms`}) |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const s of r.series) {
-    for (const c of costRows(s.points, st)) lines.push(`| ${seriesId(s)} | ${c.rows} | ${usd(c.local.arm64)} | ${usd(c.local.x86_64)} | ${usd(c.remote.arm64)} | ${usd(c.remote.x86_64)} | ${c.cheapestWithinBudget} |`);
+    for (const c of costRows(s.points, st)) lines.push(`| ${seriesId(s)} | ${c.rows} | ${usd(c.local.arm64)} | ${usd(c.local.x86_64)} | ${usd(c.remote.arm64)} | ${usd(c.remote.x86_64)} | ${c.cheaper} | ${c.cheapestWithinBudget} |`);
   }
   lines.push('');
   if (loaded) {

@@ -15,6 +15,8 @@ export interface CostRow {
   readonly remote: UsdByArchitecture;
   /** What the router's rule (route-cost.ts chooseRoute) picks from these measured times, on this instance's architecture. */
   readonly cheapestWithinBudget: RouteName;
+  /** The cheaper route whatever its latency, on this instance's architecture. */
+  readonly cheaper: RouteName;
 }
 
 /** A measured time as route-cost.ts's line: the same time whatever the rows, so its formulas price exactly that measurement. */
@@ -31,11 +33,14 @@ function measured(ms: number): LinearCost {
 export function costRows(points: readonly RoutePoint[], settings: RouteCostSettings): CostRow[] {
   return points.map((p) => {
     const byArchitecture = (price: (architecture: LambdaArchitecture) => number): UsdByArchitecture => ({ arm64: round4(price('arm64')), x86_64: round4(price('x86_64')) });
+    const local = localRequest(measured(p.localMs), p.rows, settings);
+    const remote = remoteRequest(measured(p.remoteMs), p.rows, settings);
     return {
       rows: p.rows,
       local: byArchitecture((a) => usdPerMillionRows(localRequest(measured(p.localMs), p.rows, settings, a).usd, p.rows)),
       remote: byArchitecture((a) => usdPerMillionRows(remoteRequest(measured(p.remoteMs), p.rows, settings, a).usd, p.rows)),
-      cheapestWithinBudget: chooseRoute(localRequest(measured(p.localMs), p.rows, settings), remoteRequest(measured(p.remoteMs), p.rows, settings), settings.latencyBudgetMs),
+      cheapestWithinBudget: chooseRoute(local, remote, settings.latencyBudgetMs),
+      cheaper: remote.usd < local.usd ? 'remote' : 'local',
     };
   });
 }

@@ -14,6 +14,8 @@ describe('costRows', () => {
     expect(row!.local.x86_64).toBeCloseTo(((perRequest + gbSecond.x86_64 * 0.1) / 10) * 1e6, 3);
     expect(row!.remote.arm64).toBeCloseTo(((perRequest + (gbSecond.arm64 + 0.001) * 0.01) / 10) * 1e6, 2);
     expect(row!.cheapestWithinBudget).toBe('remote');
+    // Faster remote, but the task's second costs more than the 90 ms of function time it saves.
+    expect(row!.cheaper).toBe('local');
   });
 
   it('chooses the cheaper route when both meet the latency budget', () => {
