@@ -8,6 +8,7 @@ import { MODEL_REPOSITORY_EXTENSION, SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERS
 import { jsonResponse, type HttpRequest, type HttpResponse } from './http-types';
 import { answerInferRequest, type OipRequestContext } from './infer-http-exchange';
 import { answerRepositoryRequest, matchRepositoryRoute, type RepositoryRoute } from './model-repository-routes';
+import { answerVoiceDetectorRequest, isVoiceDetectorModel } from '../streaming/voice-detector-routes';
 
 /** What the router hands back: the answer, plus what was inferred for metrics (infer routes only). */
 export interface RoutedResponse {
@@ -17,7 +18,7 @@ export interface RoutedResponse {
 
 type Route =
   | { kind: 'server' | 'live' | 'ready' | 'models' }
-  | { kind: 'model' | 'model-ready' | 'infer'; model: string; version?: string }
+  | { kind: 'model' | 'model-ready' | 'infer' | 'generate-stream'; model: string; version?: string }
   | RepositoryRoute;
 
 /**
@@ -32,10 +33,12 @@ export async function routeOipRequest(runtime: ServingRuntime, request: HttpRequ
     return { response: await answerRepositoryRequest(runtime, route, request) };
   }
   const method = request.method.toUpperCase();
-  const expected = route.kind === 'infer' ? 'POST' : 'GET';
+  const expected = route.kind === 'infer' || route.kind === 'generate-stream' ? 'POST' : 'GET';
   if (method !== expected && !(expected === 'GET' && method === 'HEAD')) {
     throw new MethodNotAllowedError(method, request.path, [expected]);
   }
+  // The streaming voice detector (lib/streaming/): a model name the registry does not hold.
+  if ((route.kind === 'model' || route.kind === 'model-ready' || route.kind === 'infer' || route.kind === 'generate-stream') && isVoiceDetectorModel(runtime, route.model)) return { response: await answerVoiceDetectorRequest(runtime, route, request) };
   const { registry } = runtime;
   switch (route.kind) {
     case 'server': {
@@ -65,6 +68,8 @@ export async function routeOipRequest(runtime: ServingRuntime, request: HttpRequ
         ? { response: jsonResponse(200, body) }
         : { response: jsonResponse(400, { ...body, error: entry.state.reason }) };
     }
+    case 'generate-stream':
+      throw new NotFoundError(`model '${route.model}' has no generate_stream route; POST /v2/models/voice-detector/generate_stream streams`);
     case 'infer': {
       const { response, answer } = await answerInferRequest(runtime, route, request, runtime.config, context);
       return { response, inference: answer };
@@ -91,6 +96,7 @@ function matchRoute(path: string): Route {
       if (rest.length === 0) return { kind: 'model', model, version };
       if (rest.length === 1 && rest[0] === 'ready') return { kind: 'model-ready', model, version };
       if (rest.length === 1 && rest[0] === 'infer') return { kind: 'infer', model, version };
+      if (rest.length === 1 && rest[0] === 'generate_stream') return { kind: 'generate-stream', model, version };
     }
   }
   throw new NotFoundError(`no route ${path}; the API is the Open Inference Protocol under /v2 (GET /v2/models lists the models)`);
@@ -104,7 +110,7 @@ function safeDecode(segment: string): string {
   }
 }
 
-function checkApiKey(expected: string | undefined, given: string | undefined): void {
+export function checkApiKey(expected: string | undefined, given: string | undefined): void {
   if (expected === undefined) return;
   const a = Buffer.from(expected);
   const b = Buffer.from(given ?? '');
