@@ -6,6 +6,7 @@ import { errorToHttpResponse } from '../http/http-error-response';
 import type { HttpRequest, HttpResponse } from '../http/http-types';
 import { serveOipRequest } from '../http/serve-oip-request';
 import { createEventLoopTurns } from './event-loop-turns';
+import { isDetectionStreamRequest, serveDetectionStream } from '../streaming/detection-stream-node';
 import { createModelRepositoryControl } from '../models/model-repository-control';
 import { createServingRuntime, type ModelRepositoryControlFactory, type ServingRuntime } from '../serving/serving-runtime';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -93,6 +94,8 @@ export async function startOipServer(options: OipServerOptions = {}): Promise<Ru
     inflight++;
     const finished = runtime.beginRequest();
     try {
+      // The voice detector's stream reads its body as it arrives and answers while it does (lib/streaming/).
+      if (isDetectionStreamRequest(req)) return await serveDetectionStream(runtime, req, res, signal, logger);
       const body = await readBody(req, res, config.maxBodyBytes);
       if (nextTurn) await nextTurn();
       const request: HttpRequest = { method: req.method ?? 'GET', path: pathOf(req.url), headers: flatHeaders(req), body };
