@@ -87,10 +87,12 @@ function checkModel(model: ManifestModel, where: string): void {
   }
 }
 
-/** `kernel`: on ONNX models only, a file named after its executor (`*.<executor>.bin`, the kernel backend finds the executor by it), its size and hash. */
+/**
+ * `kernel`: a file named after its executor (`*.<executor>.bin`, the kernel backend finds the
+ * executor by it), its size and hash. Only ONNX models are served by it; other platforms ignore it.
+ */
 function checkKernelPlan(model: ManifestModel, fail: (what: string) => never): void {
   const plan = model.kernel as unknown;
-  if (model.platform !== 'onnx_onnxv1') fail(`"kernel" is for ONNX models (platform onnx_onnxv1), this one is ${model.platform}`);
   if (!isPlainObject(plan)) fail('"kernel" must be an object {executor, file, sha256, bytes, reason}');
   const { executor, file, sha256, bytes, reason } = plan as Record<string, unknown>;
   if (typeof executor !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(executor)) fail(`"kernel.executor" must be a lower-case name such as "feed-forward", got ${JSON.stringify(executor)}`);

@@ -100,8 +100,9 @@ describe('manifest kernel plan', () => {
     expect(() => parse(onnxModel('m', { kernel: kernel as never }))).toThrow(message);
   });
 
-  it('refuses a plan on a non-ONNX model and kernelRefused beside a plan', () => {
-    expect(() => parse({ ...onnxModel('k', { kernel: PLAN }), platform: 'hotpath_kernel' })).toThrow('"kernel" is for ONNX models');
+  it('refuses kernelRefused beside a plan, and a plan on another platform is left unused', () => {
+    const other = parse({ ...onnxModel('k', { kernel: PLAN }), platform: 'hotpath_kernel' });
+    expect(selectModelBackends(other, WEB).models[0]).toBe(other.models[0]);
     expect(() => parse(onnxModel('m', { kernel: PLAN, kernelRefused: 'no' }))).toThrow('"kernelRefused" must be a string, and only on a model without "kernel"');
   });
 });
