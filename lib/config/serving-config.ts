@@ -403,3 +403,97 @@ function nonEmpty(value: string | undefined): value is string {
 function repoRoot(): string {
   return process.cwd();
 }
+
+/** The batch functions' settings (functions/batch/, lib/batch/s3-event-scoring.ts): HOTPATH_BATCH_*. */
+export interface BatchCloudConfig {
+  /** HOTPATH_BATCH_INPUT_PREFIX, default `input/`: objects created under it are scored; the first key segment after it names the model. */
+  readonly inputPrefix: string;
+  /** HOTPATH_BATCH_OUTPUT_PREFIX, default `output/`. */
+  readonly outputPrefix: string;
+  /** HOTPATH_S3_ENDPOINT (as for the models): an S3-compatible server instead of AWS S3. */
+  readonly s3Endpoint: string | undefined;
+  /** HOTPATH_BATCH_PROBE_BYTES, default 4 MiB: objects larger than this are probed (scored in part, outputs discarded) to measure rows/s before planning. */
+  readonly probeBytes: number;
+  /** The planner's rules (lib/batch/shard-planner.ts). */
+  readonly shards: {
+    /** HOTPATH_BATCH_RESERVE_MS, default 60,000. */
+    readonly reserveMs: number;
+    /** HOTPATH_BATCH_SHARD_SECONDS, default 600. */
+    readonly shardTargetSeconds: number;
+    /** HOTPATH_BATCH_MAX_SHARDS, default 1,000 (at most 10,000). */
+    readonly maxShards: number;
+    /** HOTPATH_BATCH_MIN_SHARD_BYTES, default 64 MiB. */
+    readonly minShardBytes: number;
+    /** HOTPATH_BATCH_GPU_ABOVE_BYTES, default 20 GiB; 0 turns the size rule off. */
+    readonly gpuTaskAboveBytes: number;
+  };
+  /** HOTPATH_BATCH_STATE_MACHINE_ARN: the shard state machine; unset: no Step Functions. */
+  readonly stateMachineArn: string | undefined;
+  /**
+   * HOTPATH_BATCH_LOCAL_LAMBDA_ENDPOINT (serverless-offline's Lambda endpoint): run the shard plan
+   * locally, invoking HOTPATH_BATCH_WORKER_FUNCTION per shard and HOTPATH_BATCH_ASSEMBLE_FUNCTION
+   * there; wins over the state machine. HOTPATH_BATCH_LOCAL_MIN_PART_BYTES (default 5 MiB) is
+   * the assembly's minimum part size (only tests against a local server lower it).
+   */
+  readonly local: { readonly lambdaEndpoint: string; readonly workerFunction: string; readonly assembleFunction: string; readonly minPartBytes: number } | undefined;
+  /** The GPU task's batch mode through ECS RunTask; all of HOTPATH_BATCH_GPU_CLUSTER, _TASK_DEFINITION, _SUBNETS set, or none. */
+  readonly gpuTask: {
+    readonly cluster: string;
+    readonly taskDefinition: string;
+    readonly subnets: readonly string[];
+    readonly securityGroups: readonly string[];
+    readonly taskRoleArn: string | undefined;
+    /** HOTPATH_BATCH_GPU_CONTAINER, default `gpu-task` (serverless.yml's container name). */
+    readonly container: string;
+  } | undefined;
+}
+
+/**
+ * Reads HOTPATH_BATCH_* (documented in lib/config/ENV.md) once at INIT of a batch function;
+ * a bad value throws a ConfigError naming the variable.
+ */
+export function loadBatchCloudConfig(env: Env = process.env): BatchCloudConfig {
+  const list = (name: string): string[] => (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const text = (name: string): string | undefined => (nonEmpty(env[name]) ? env[name].trim() : undefined);
+  const gpuNames = ['HOTPATH_BATCH_GPU_CLUSTER', 'HOTPATH_BATCH_GPU_TASK_DEFINITION', 'HOTPATH_BATCH_GPU_SUBNETS'];
+  const gpuSet = gpuNames.filter((name) => nonEmpty(env[name]));
+  if (gpuSet.length > 0 && gpuSet.length < gpuNames.length) {
+    throw new ConfigError(`${gpuNames.filter((name) => !gpuSet.includes(name)).join(', ')}: required with ${gpuSet.join(', ')} (the GPU task's batch mode needs its cluster, task definition and subnets)`);
+  }
+  const lambdaEndpoint = text('HOTPATH_BATCH_LOCAL_LAMBDA_ENDPOINT');
+  if (lambdaEndpoint && !/^https?:\/\/[^/?#]+\/?$/.test(lambdaEndpoint)) {
+    throw new ConfigError(`HOTPATH_BATCH_LOCAL_LAMBDA_ENDPOINT: '${lambdaEndpoint}' is not an http:// URL without a path, e.g. http://127.0.0.1:3002`);
+  }
+  return {
+    inputPrefix: text('HOTPATH_BATCH_INPUT_PREFIX') ?? 'input/',
+    outputPrefix: text('HOTPATH_BATCH_OUTPUT_PREFIX') ?? 'output/',
+    s3Endpoint: readS3Models(env).endpoint,
+    probeBytes: readInteger(env, 'HOTPATH_BATCH_PROBE_BYTES', 1024, 1024 ** 3, 4 * 1024 * 1024),
+    shards: {
+      reserveMs: readInteger(env, 'HOTPATH_BATCH_RESERVE_MS', 0, 900_000, 60_000),
+      shardTargetSeconds: readNumber(env, 'HOTPATH_BATCH_SHARD_SECONDS', 0.001, 900, 600),
+      maxShards: readInteger(env, 'HOTPATH_BATCH_MAX_SHARDS', 2, 10_000, 1_000),
+      minShardBytes: readInteger(env, 'HOTPATH_BATCH_MIN_SHARD_BYTES', 1, 2 ** 50, 64 * 1024 * 1024),
+      gpuTaskAboveBytes: readInteger(env, 'HOTPATH_BATCH_GPU_ABOVE_BYTES', 0, 2 ** 50, 20 * 1024 ** 3),
+    },
+    stateMachineArn: text('HOTPATH_BATCH_STATE_MACHINE_ARN'),
+    local: lambdaEndpoint
+      ? {
+          lambdaEndpoint: lambdaEndpoint.replace(/\/$/, ''),
+          workerFunction: text('HOTPATH_BATCH_WORKER_FUNCTION') ?? 'hotpath-dev-batchShardWorker',
+          assembleFunction: text('HOTPATH_BATCH_ASSEMBLE_FUNCTION') ?? 'hotpath-dev-batchAssemble',
+          minPartBytes: readInteger(env, 'HOTPATH_BATCH_LOCAL_MIN_PART_BYTES', 1, 5 * 1024 * 1024, 5 * 1024 * 1024),
+        }
+      : undefined,
+    gpuTask: gpuSet.length === gpuNames.length
+      ? {
+          cluster: text('HOTPATH_BATCH_GPU_CLUSTER')!,
+          taskDefinition: text('HOTPATH_BATCH_GPU_TASK_DEFINITION')!,
+          subnets: list('HOTPATH_BATCH_GPU_SUBNETS'),
+          securityGroups: list('HOTPATH_BATCH_GPU_SECURITY_GROUPS'),
+          taskRoleArn: text('HOTPATH_BATCH_GPU_TASK_ROLE_ARN'),
+          container: text('HOTPATH_BATCH_GPU_CONTAINER') ?? 'gpu-task',
+        }
+      : undefined,
+  };
+}
