@@ -1,0 +1,148 @@
+import { parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
+import { BatchInputError } from './batch-errors';
+import type { BatchModelInput } from './batch-model-input';
+import { openSourceRange, readSourceBytes, type InputSource } from './input-source';
+import { lineRowBoundaries, ownedLineBytes } from './line-ranges';
+import { RowBatcher, type RowBatch } from './row-batch';
+import { parseFeature } from './feature-values';
+
+/** The header line is looked for in the object's first MiB. */
+const HEADER_SEARCH_BYTES = 1 << 20;
+
+export interface CsvOptions {
+  /** Name of the id column (case-insensitive); default `id`. Absent from the header: rows have no ids. */
+  readonly idColumn?: string;
+}
+
+/** The header's meaning for a model: which column is the id, which are the features (in model order). */
+export interface CsvColumns {
+  readonly idIndex: number;
+  readonly featureIndexes: readonly number[];
+  readonly columnCount: number;
+}
+
+/**
+ * Checks a CSV header against the model's input: every column but the id column is a feature,
+ * in the model's order, and their count is the model's feature count.
+ */
+export function csvColumns(header: readonly string[], input: Extract<BatchModelInput, { kind: 'table' }>, idColumn = 'id'): CsvColumns {
+  const names = header.map((name) => name.trim());
+  const idIndex = names.findIndex((name) => name.toLowerCase() === idColumn.toLowerCase());
+  const featureIndexes = names.map((_, i) => i).filter((i) => i !== idIndex);
+  if (featureIndexes.length !== input.features) {
+    throw new BatchInputError(
+      `CSV header has ${featureIndexes.length} feature column(s) (${featureIndexes.map((i) => names[i]).join(', ') || 'none'})` +
+        `${idIndex >= 0 ? ` besides the id column '${names[idIndex]}'` : ''}; input '${input.name}' takes ${input.features} features per row: ` +
+        `give exactly ${input.features} numeric columns${idIndex >= 0 ? '' : ` and optionally an '${idColumn}' column`}`,
+    );
+  }
+  return { idIndex, featureIndexes, columnCount: names.length };
+}
+
+/**
+ * Rows of a CSV file with a header (RFC 4180, by csv-parse's streaming parser), in batches of
+ * `batchSize` valid rows. A row whose column count, quoting or numbers are wrong fails alone.
+ * A ranged read takes the header from the object's start and its rows by `ownedLineBytes`'s rule.
+ */
+export async function* readCsvRows(
+  source: InputSource, input: Extract<BatchModelInput, { kind: 'table' }>, batchSize: number, options: CsvOptions = {},
+): AsyncGenerator<RowBatch> {
+  const { head, durations } = source;
+  if (head.size === 0) throw new BatchInputError(`object '${head.key}' is empty: a CSV needs a header line and rows`);
+  const ranged = source.range !== undefined && source.range.start > 0;
+  let columns: CsvColumns | undefined;
+  let dataStart = 0;
+  if (ranged) {
+    const headerBytes = await readSourceBytes(source, { start: 0, end: Math.min(head.size, HEADER_SEARCH_BYTES) });
+    const newline = headerBytes.indexOf(0x0a);
+    if (newline < 0) throw new BatchInputError(`object '${head.key}': no header line ending in its first ${HEADER_SEARCH_BYTES} bytes`);
+    dataStart = newline + 1;
+    const started = performance.now();
+    const [header] = parseSync(headerBytes.subarray(0, dataStart), { bom: true, relax_column_count: true }) as string[][];
+    columns = csvColumns(header ?? [], input, options.idColumn);
+    durations.parse += performance.now() - started;
+  }
+  const ownStart = Math.max(source.range?.start ?? 0, dataStart);
+  const ownEnd = Math.min(source.range?.end ?? head.size, head.size);
+  let row = source.firstRow ?? 0;
+  if (ranged && source.firstRow === undefined) {
+    const [boundary] = await lineRowBoundaries(await openSourceRange(source, { start: dataStart, end: head.size }), dataStart, [ownStart]);
+    row = boundary!.row;
+  }
+  if (ranged && ownStart >= ownEnd) return;
+  const readStart = ranged && ownStart > dataStart ? ownStart - 1 : ownStart;
+  const bytes = ownedLineBytes(await openSourceRange(source, { start: readStart, end: head.size }), readStart, ownStart, source.range ? ownEnd : Infinity, durations, source.progress);
+
+  const batcher = new RowBatcher(batchSize, [input.features]);
+  let headerSeen = ranged;
+  const onRecord = (record: string[]): null => {
+    if (!headerSeen) {
+      headerSeen = true;
+      columns = csvColumns(record, input, options.idColumn);
+      return null;
+    }
+    addRow(record, row++);
+    return null;
+  };
+  const addRow = (record: string[], rowNumber: number) => {
+    const { featureIndexes, idIndex, columnCount } = columns!;
+    if (record.length !== columnCount) {
+      batcher.fail(rowNumber, `expected ${columnCount} columns as the header has, got ${record.length}`);
+      return;
+    }
+    const values = batcher.valuesArray;
+    const offset = batcher.nextOffset;
+    for (let f = 0; f < featureIndexes.length; f++) {
+      const cell = record[featureIndexes[f]!]!;
+      const value = parseFeature(cell);
+      if (value === undefined) {
+        batcher.fail(rowNumber, `column ${featureIndexes[f]! + 1}: '${cell.length > 40 ? `${cell.slice(0, 40)}...` : cell}' is not a finite number`);
+        return;
+      }
+      values[offset + f] = value;
+    }
+    batcher.commit(rowNumber, idIndex >= 0 ? record[idIndex] : undefined);
+  };
+  const parser = parse({
+    bom: !ranged,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    relax_column_count: true,
+    on_record: onRecord,
+  });
+  let failure: unknown;
+  parser.on('skip', (error: Error) => {
+    if (!headerSeen) {
+      failure = new BatchInputError(`CSV header of '${head.key}' cannot be parsed: ${withoutLine(error.message)}`);
+      headerSeen = true;
+      return;
+    }
+    batcher.fail(row++, withoutLine(error.message));
+  });
+  parser.on('error', (error) => {
+    failure = error;
+  });
+  const drain = () => {
+    while (parser.read() !== null);
+    if (failure) throw failure;
+  };
+  for await (const chunk of bytes) {
+    const started = performance.now();
+    parser.write(chunk);
+    drain();
+    durations.parse += performance.now() - started;
+    yield* batcher.take();
+  }
+  const finished = new Promise<void>((resolve) => parser.once('finish', resolve));
+  parser.end();
+  await finished;
+  drain();
+  if (!headerSeen) throw new BatchInputError(`object '${head.key}' has no header line`);
+  yield* batcher.flush();
+}
+
+/** csv-parse's messages name the line in the bytes it was fed; the row number is given beside them. */
+function withoutLine(message: string): string {
+  return message.replace(/ at line \d+/, '');
+}
