@@ -125,7 +125,7 @@ export function gpuTaskSectionText(section: GpuTaskSection): string {
       `Local: the Lambda core in the bench process (createServingRuntime, ${r.localBackend}, threads ${r.threads}), \`session.run\`. Remote: the router's own RemoteOipClient to a GPU task process on 127.0.0.1 `
         + `(${r.remoteProviders ? Object.entries(r.remoteProviders).map(([k, v]) => `${k} on ${v}`).join(', ') : 'providers unknown'}; the manifest's dynamic batching on, so a lone request waits out max_queue_delay there). `
         + 'The router is the one that core built with HOTPATH_REMOTE_URL set, prepared at start-up as on Lambda; its threshold is compared with the crossover measured here. '
-        + 'Each figure is the median of a block of runs on one route after two not timed (blocks: alternating the routes on 2 cores slowed both); batch sizes 1, 2, 4, ... up to each model\'s max_batch_size (1024 is past both: mlp-large 256, text-detector 8).',
+        + 'Each figure is the median of a block of runs on one route after two not timed (blocks: alternating the routes on 2 cores slowed both); batch sizes 1, 2, 4, ... up to each model\'s max_batch_size (1024 is past both: mlp-large 256, text-detector 8) and the 6 MB a Lambda request may carry (text-detector at 320×320: 4 rows).',
       '',
       ...r.series.flatMap(seriesTable),
       ...costPart(r, section.batching?.loaded),

@@ -77,6 +77,11 @@ export async function runRoutingPhase(plan: RoutingPlan, log: (line: string) => 
           const points: RoutePoint[] = [];
           for (const rows of routingBatchSizes(maxBatchSize, plan.maxRows)) {
             const batch = inputs(rows);
+            // A Lambda cannot receive a larger request (HOTPATH_MAX_BODY_BYTES, 6 MB), so it never sends one on.
+            if (tensorBytes(batch) > config.maxBodyBytes) {
+              log(`routing ${name} ${shapeOf(batch[0]!)}: skipped, ${tensorBytes(batch)} bytes of tensors is over the ${config.maxBodyBytes}-byte request limit`);
+              break;
+            }
             const point = await timeBothRoutes(rows, plan.samples, () => model.state.session.run(batch), () => router.client.infer({ model: name, version, inputs: batch }, {}));
             points.push(point);
             log(`routing ${name} ${shapeOf(batch[0]!)}: local ${(point.localMs / rows).toFixed(3)} ms/row, remote ${(point.remoteMs / rows).toFixed(3)} ms/row`);
@@ -121,6 +126,10 @@ async function medianBlock(run: () => Promise<unknown>, samples: number): Promis
     times.push(performance.now() - started);
   }
   return median(times);
+}
+
+function tensorBytes(tensors: readonly HostTensor[]): number {
+  return tensors.reduce((sum, t) => sum + (ArrayBuffer.isView(t.data) ? t.data.byteLength : 0), 0);
 }
 
 function shapeOf(tensor: HostTensor): string {
