@@ -27,7 +27,7 @@ export interface BuildLayersOptions {
   /**
    * Models (every version) whose artifacts are served from S3 instead of the models layer
    * (`--s3-models a,b`), with `s3Prefix` (`--s3-prefix s3://bucket/prefix/`): the deployed
-   * manifest gets `s3Uri`, the files go to layers/models/build/s3-upload for `aws s3 cp`.
+   * manifest gets `s3Prefix`, the files go to layers/models/build/s3-upload for `aws s3 cp`.
    */
   readonly s3Models?: readonly string[];
   readonly s3Prefix?: string;

@@ -81,7 +81,7 @@ function main(): void {
   const builtManifest = join(MODELS_DIR, 'manifest.json');
   if (!existsSync(builtManifest)) throw new Error(`${builtManifest} is missing; run npm run build (npm run package does)`);
   // The build's manifest as written, so the layer's manifest is exactly a subset of it; with
-  // HOTPATH_S3_MODELS, those models' artifacts marked for S3 (s3Uri) and left out of the layer.
+  // HOTPATH_S3_MODELS, those models' artifacts marked for S3 (s3Prefix) and left out of the layer.
   const built = JSON.parse(readFileSync(builtManifest, 'utf8')) as ModelManifest;
   const s3 = s3MovesFromEnvironment();
   buildProductionModelsLayer({

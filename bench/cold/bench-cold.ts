@@ -14,6 +14,7 @@
  * npm run bench:cold -- --group target --compare-bundle /tmp/old/api-handler.mjs --compare-label before
  *   [--compare-models-dir /tmp/old-models]               # the earlier revision's models layer too
  * npm run bench:cold -- --aws --function hotpath-dev-api --memory 512,1024,1769 --runs 5
+ * npm run bench:cold -- --group s3 --name cold-s3 --runs 10  # models from a local S3 server vs the layer
  */
 import { writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -24,7 +25,9 @@ import { coldConfigs, selectConfigs, withComparisonBundle, type ColdConfig } fro
 import { renderColdChart } from './cold-chart';
 import { formatColdMarkdown, formatColdTable } from './cold-report';
 import { summarize, type ColdSummary, type SampleOutcome } from './cold-stats';
-import { LOCAL_PHASES, prepareEvents, runColdSample, type LocalBenchContext } from './local-cold-bench';
+import { LOCAL_PHASES, S3_PHASES, prepareEvents, runColdSample, type LocalBenchContext } from './local-cold-bench';
+import { startS3ColdSetup } from './s3-cold-setup';
+import { s3Results } from './s3-cold-report';
 import { runAwsColdBench } from './aws-cold-bench';
 
 const root = resolve(__dirname, '../..');
@@ -72,11 +75,14 @@ async function runLocal(flags: ReturnType<typeof parseFlags>): Promise<void> {
   }
   const variants = [...new Set(configs.filter((c) => c.kind === 'api').map((c) => c.bundle!))] as BundleVariant[];
   console.log(`bench:cold: building ${variants.join(' + ') || 'no'} bundle(s)...`);
+  const modelsDir = join(root, 'layers/models/build/models');
+  const s3 = configs.some((c) => c.s3 !== undefined) ? await startS3ColdSetup(configs, modelsDir) : undefined;
   const context: LocalBenchContext = {
     root,
     bundles: await buildColdBundles(root, variants),
     ortWebDir: join(root, 'layers/onnxruntime-web/build/nodejs/node_modules/onnxruntime-web'),
-    modelsDir: join(root, 'layers/models/build/models'),
+    modelsDir,
+    ...(s3 ? { s3 } : {}),
   };
   const { files, cleanup } = prepareEvents(configs, context);
   const outcomes = new Map<string, SampleOutcome[]>(configs.map((c) => [c.id, []]));
@@ -94,10 +100,12 @@ async function runLocal(flags: ReturnType<typeof parseFlags>): Promise<void> {
     }
   } finally {
     cleanup();
+    await s3?.stop();
   }
   process.stdout.write('\n');
   const rows = configs.map((c) => summarize(c.id, outcomes.get(c.id)!));
-  report(flags.name, rows, [...LOCAL_PHASES], localResults(rows, configs), `local: ${flags.runs} fresh processes per configuration`);
+  const extra = s3 ? s3Results(rows, configs, s3.bytes) : [];
+  report(flags.name, rows, s3 ? [...S3_PHASES] : [...LOCAL_PHASES], [...localResults(rows, configs), ...extra], `local: ${flags.runs} fresh processes per configuration`);
 }
 
 function indent(text: string): string {

@@ -3,7 +3,7 @@ export interface ColdConfig {
   /** e.g. `wasm/t1/default/eager/min`; `node -e 0` and `hello-world` for the baselines. */
   readonly id: string;
   /** baseline, target (the issue's targets), model, init, bundle, flags */
-  readonly group: 'baseline' | 'target' | 'model' | 'init' | 'bundle' | 'flags';
+  readonly group: 'baseline' | 'target' | 'model' | 'init' | 'bundle' | 'flags' | 's3';
   readonly kind: 'node-e0' | 'hello' | 'api';
   readonly backend?: 'wasm' | 'native';
   readonly threads?: number;
@@ -17,6 +17,12 @@ export interface ColdConfig {
   readonly bundlePath?: string;
   /** A models layer built elsewhere (`--compare-models-dir`, e.g. by an earlier revision) instead of layers/models/build/models. */
   readonly modelsDir?: string;
+  /**
+   * The model's artifact from a local S3 server (bench/cold/s3-cold-setup.ts) instead of the
+   * layer: `download` with /tmp emptied before each sample (a first INIT), `warm-tmp` with the
+   * file already in the cache (a re-INIT in the same sandbox). Absent: from the layer.
+   */
+  readonly s3?: 'download' | 'warm-tmp';
 }
 
 export const BENCH_MODELS = ['iris-classifier', 'silero-vad', 'text-detector', 'mlp-small', 'mlp-medium', 'mlp-large'] as const;
@@ -45,8 +51,14 @@ export function coldConfigs(): ColdConfig[] {
     api('init', 'native', 1, 'default', 'lazy'),
     api('bundle', 'wasm', 1, 'default', 'eager', 'plain'),
     api('flags', 'wasm', 1, 'default', 'eager', 'min', false),
+    ...S3_COLD_MODELS.flatMap((model) => (['layer', 'download', 'warm-tmp'] as const).map((from): ColdConfig => ({
+      ...api('s3', 'wasm', 1, model), id: `s3/wasm/t1/${model}/${from === 'layer' ? 'layer' : `s3-${from}`}`, ...(from === 'layer' ? {} : { s3: from }),
+    }))),
   ];
 }
+
+/** Models of the `s3` group: a default model and the largest benchmark model, each from the layer, from S3 into an empty /tmp, and from a warm /tmp. */
+export const S3_COLD_MODELS = ['text-detector', 'mlp-large'] as const;
 
 /** Configs whose id contains one of `only` (all when empty) and whose group is in `groups` (all when empty). Baselines are always kept. */
 export function selectConfigs(all: readonly ColdConfig[], only: readonly string[], groups: readonly string[]): ColdConfig[] {

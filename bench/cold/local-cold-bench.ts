@@ -5,12 +5,15 @@ import { join } from 'node:path';
 import type { ColdConfig } from './cold-configs';
 import type { BundleVariant } from './cold-bundles';
 import type { SampleOutcome } from './cold-stats';
+import type { S3ColdSetup } from './s3-cold-setup';
 
 const SAMPLE_TIMEOUT_MS = 60_000;
 const STDERR_TAIL = 4000;
 
 /** Phases in the order a cold start goes through them; the chart stacks them in this order. */
 export const LOCAL_PHASES = ['node start', 'module import', 'runtime init', 'read + verify', 'session create', 'warm-up', 'first response'] as const;
+/** With `s3` configurations: the download (GetObject to the last byte on disk, hashed on the way) out of `read + verify`. */
+export const S3_PHASES = ['node start', 'module import', 'runtime init', 'S3 download', 'read + verify', 'session create', 'warm-up', 'first response'] as const;
 
 interface ChildRecord {
   origin: number;
@@ -28,6 +31,8 @@ export interface LocalBenchContext {
   readonly bundles: Partial<Record<BundleVariant, string>>;
   readonly ortWebDir: string;
   readonly modelsDir: string;
+  /** The local S3 server and manifest of the `s3` configurations, when there are any. */
+  readonly s3?: S3ColdSetup;
 }
 
 /** The environment the Lambda Node.js runtime gives a function, plus the configuration's HOTPATH_* variables. */
@@ -56,7 +61,7 @@ function childEnv(config: ColdConfig, context: LocalBenchContext): NodeJS.Proces
     env.HOTPATH_MODELS = config.models;
     env.HOTPATH_INIT = config.init;
   }
-  return env;
+  return { ...env, ...context.s3?.envFor(config) };
 }
 
 /** An API Gateway v2 infer event for `model` (events/http/infer-json.json with the model's inputs as zeros). */
@@ -117,6 +122,7 @@ export function prepareEvents(configs: readonly ColdConfig[], context: LocalBenc
 /** Spawns one fresh process for `config` and times its cold start; a crash or an error answer is a failed sample. */
 export async function runColdSample(config: ColdConfig, context: LocalBenchContext, eventFile: string): Promise<SampleOutcome> {
   const args = commandFor(config, context, eventFile);
+  context.s3?.beforeSample(config);
   const spawnedAt = performance.timeOrigin + performance.now();
   const child = spawn(process.execPath, args, { cwd: context.root, env: childEnv(config, context), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -136,6 +142,9 @@ export async function runColdSample(config: ColdConfig, context: LocalBenchConte
       : record ? `answered ${record.status}: ${record.body ?? ''}` : `exited with code ${exit.code} before answering`;
     return { ok: false, reason, stderr };
   }
+  const s3Source = record.logs.find((l) => typeof l.s3 === 'string')?.s3;
+  const expected = config.s3 === undefined ? undefined : config.s3 === 'download' ? 'downloaded' : 'reused';
+  if (s3Source !== expected) return { ok: false, reason: `the model's artifact was ${s3Source ?? 'read from the layer'}, expected ${expected ?? 'the layer'}`, stderr };
   return { ok: true, ...phasesOf(config, record, spawnedAt) };
 }
 
@@ -149,7 +158,8 @@ function phasesOf(config: ColdConfig, record: ChildRecord, spawnedAt: number): {
   const runnerAt = record.origin + record.runnerStart;
   const models = record.logs.filter((l) => typeof l.sessionMs === 'number');
   const sum = (key: string) => models.reduce((acc, l) => acc + Number(l[key] ?? 0), 0);
-  const readVerify = sum('readMs') + sum('verifyMs');
+  const s3Download = sum('s3DownloadMs');
+  const readVerify = sum('readMs') + sum('verifyMs') - s3Download;
   const session = sum('sessionMs');
   const warmup = sum('warmupMs');
   const modelTotal = sum('loadMs');
@@ -162,6 +172,7 @@ function phasesOf(config: ColdConfig, record: ChildRecord, spawnedAt: number): {
     'node start': runnerAt - spawnedAt,
     'module import': Math.max(0, importAll - initMs),
     'runtime init': Math.max(0, initMs - (lazy ? 0 : modelTotal)),
+    ...(config.s3 !== undefined ? { 'S3 download': s3Download } : {}),
     'read + verify': readVerify,
     'session create': session,
     'warm-up': warmup,

@@ -44,8 +44,8 @@ export function buildProductionModelsLayer(options: BuildProductionModelsLayerOp
   const models = manifest.models.filter((model) => names.has(model.name));
   const modelsDir = join(layerDir, 'models');
   mkdirSync(modelsDir, { recursive: true });
-  // Models with s3Uri are downloaded at INIT (build:layers --s3-models): their files stay out of the layer.
-  const inLayer = models.filter((model) => model.s3Uri === undefined);
+  // Models with s3Prefix are downloaded at INIT (build:layers --s3-models): their files stay out of the layer.
+  const inLayer = models.filter((model) => model.s3Prefix === undefined);
   // An ONNX model's kernel plan ships beside its graph (HOTPATH_WASM_MODELS may still serve the graph).
   const files = inLayer.flatMap((model) => (model.kernel ? [model.file, model.kernel.file] : [model.file]));
   for (const file of files) placeFile(join(sourceModelsDir, file), join(modelsDir, file));

@@ -61,11 +61,11 @@ export interface ServingConfig {
   readonly providerTolerance: ProviderTolerance;
   /** OIP server only: queue and batch the requests of models whose manifest has `dynamicBatching` (HOTPATH_DYNAMIC_BATCHING, default true). */
   readonly dynamicBatching: boolean;
-  /** Where models whose manifest entry has `s3Uri` are downloaded at INIT, and how (lib/models/s3-model-artifacts.ts). */
+  /** Where models whose manifest entry has `s3Prefix` are downloaded at INIT, and how (lib/models/s3-model-artifacts.ts). */
   readonly s3Models: S3ModelsConfig;
 }
 
-/** HOTPATH_S3_MODELS_*: the artifacts the manifest places in S3 (`s3Uri`), fetched at INIT. */
+/** HOTPATH_S3_MODELS_*: the artifacts the manifest places in S3 (`s3Prefix`), fetched at INIT. */
 export interface S3ModelsConfig {
   /** HOTPATH_S3_MODELS_CACHE_DIR, default `<os tmpdir>/hotpath-s3-models` (Lambda's /tmp, kept across INITs of one sandbox). */
   readonly cacheDir: string;

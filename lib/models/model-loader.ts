@@ -25,7 +25,7 @@ export interface LoadModelsOptions {
   readonly logger: ModelRegistryLogger;
   /** List the selected models as not ready yet instead of loading them (HOTPATH_INIT=lazy: the first request loads them). */
   readonly deferred?: boolean;
-  /** Fetches the artifacts of models with manifest `s3Uri` (downloaded into /tmp, verified); without it such models are refused. */
+  /** Fetches the artifacts of models with manifest `s3Prefix` (downloaded into /tmp, verified); without it such models are refused. */
   readonly s3Artifacts?: S3ModelArtifacts;
 }
 
@@ -73,7 +73,7 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
   try {
     const backend = options.backendFor(model.platform, model);
     if (!backend) throw new ModelVerificationError(`model '${label}': no backend serves platform '${model.platform}'`);
-    const fromS3 = model.s3Uri === undefined ? undefined : await fetchFromS3(model, label, options.s3Artifacts);
+    const fromS3 = model.s3Prefix === undefined ? undefined : await fetchFromS3(model, label, options.s3Artifacts);
     const path = fromS3?.path ?? join(options.modelsDir, model.file);
     const bytes = fromS3?.bytes ?? await readFile(path).catch((error: unknown) => {
       throw new ModelVerificationError(`model '${label}': file '${model.file}' in the models dir cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, error);
@@ -120,7 +120,7 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
 }
 
 function fetchFromS3(model: ManifestModel, label: string, artifacts: S3ModelArtifacts | undefined): Promise<FetchedArtifact> {
-  if (!artifacts) throw new ModelVerificationError(`model '${label}': its artifact is in S3 (${model.s3Uri}) and this runtime fetches none; serve it where the serving runtime loads it (Lambda, npm start)`);
+  if (!artifacts) throw new ModelVerificationError(`model '${label}': its artifact is in S3 (${model.s3Prefix}${model.file}) and this runtime fetches none; serve it where the serving runtime loads it (Lambda, npm start)`);
   return artifacts.fetch(model, label);
 }
 

@@ -13,15 +13,17 @@ export interface ManifestModel {
   readonly version: string;
   /** `onnx_onnxv1` for ONNX graphs; `hotpath_kernel` for models served by our WASM kernels. */
   readonly platform: string;
-  /** Artifact path relative to the manifest's folder (with `s3Uri`: relative to the S3 models cache folder). */
+  /** Artifact path relative to the manifest's folder (with `s3Prefix`: its key under that prefix, and its path in the S3 models cache folder). */
   readonly file: string;
   /**
-   * The artifact lives in S3 at `s3://bucket/key`, not in the models layer (a model too large
-   * for Lambda's 250 MB; `npm run build:layers -- --s3-models NAMES --s3-prefix s3://bucket/prefix`
-   * writes it): INIT downloads it into HOTPATH_S3_MODELS_CACHE_DIR (/tmp) and checks `bytes`
-   * and `sha256` before loading (lib/models/s3-model-artifacts.ts).
+   * `s3://bucket/prefix/`: the model's files are in S3 at this prefix + their manifest path
+   * (`file`, and `kernel.file` for a kernel plan; e.g. s3://bucket/prefix/text-detector/1/model.onnx),
+   * not in the models layer (a model too large for Lambda's 250 MB; `npm run build:layers --
+   * --s3-models NAMES --s3-prefix s3://bucket/prefix/` writes it). INIT downloads the file it
+   * serves into HOTPATH_S3_MODELS_CACHE_DIR (/tmp) and checks `bytes` and `sha256` before
+   * loading (lib/models/s3-model-artifacts.ts).
    */
-  readonly s3Uri?: string;
+  readonly s3Prefix?: string;
   readonly sha256: string;
   readonly bytes: number;
   /**

@@ -55,8 +55,8 @@ function checkModel(model: ManifestModel, where: string): void {
     if (typeof model[field] !== 'string' || model[field].length === 0) fail(`"${field}" must be a non-empty string`);
   }
   if (!/^[0-9a-f]{64}$/.test(model.sha256)) fail('"sha256" must be 64 lower-case hex digits');
-  if (model.s3Uri !== undefined && (typeof model.s3Uri !== 'string' || parseS3Uri(model.s3Uri) === undefined)) {
-    fail(`"s3Uri" must be s3://bucket/key, got ${JSON.stringify(model.s3Uri)}`);
+  if (model.s3Prefix !== undefined && (typeof model.s3Prefix !== 'string' || !model.s3Prefix.endsWith('/') || parseS3Uri(`${model.s3Prefix}${model.file}`) === undefined)) {
+    fail(`"s3Prefix" must be s3://bucket/ or s3://bucket/prefix/ (ending in /), got ${JSON.stringify(model.s3Prefix)}`);
   }
   if (!Number.isInteger(model.bytes) || model.bytes < 0) fail('"bytes" must be a non-negative integer');
   if (!Number.isInteger(model.maxBatchSize) || model.maxBatchSize < 0) fail('"maxBatchSize" must be a non-negative integer');

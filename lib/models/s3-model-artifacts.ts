@@ -23,13 +23,13 @@ export interface FetchedArtifact {
   readonly readMs: number;
 }
 
-/** Fetches the artifacts of models whose manifest entry has `s3Uri`. */
+/** Fetches the artifacts of models whose manifest entry has `s3Prefix`. */
 export interface S3ModelArtifacts {
   fetch(model: ManifestModel, label: string): Promise<FetchedArtifact>;
 }
 
 /**
- * Where manifest `s3Uri` artifacts go and how they get there (HOTPATH_S3_MODELS_*): each is
+ * Where manifest `s3Prefix` artifacts (at the prefix + `file`) go and how they get there (HOTPATH_S3_MODELS_*): each is
  * downloaded once into `cacheDir` (Lambda's /tmp, which outlives INIT in the same sandbox),
  * streamed to disk through a sha256 hash, never held whole in memory while it arrives, and
  * bounded by `timeoutMs` from the request to the last byte. A file already there with the
@@ -45,8 +45,8 @@ export function createS3ModelArtifacts(settings: S3ModelsConfig, createClient: (
   let client: Promise<S3Client> | undefined;
   return {
     async fetch(model, label) {
-      const location = parseS3Uri(model.s3Uri ?? '');
-      if (!location) throw new ModelVerificationError(`model '${label}': "s3Uri" ${JSON.stringify(model.s3Uri)} is not s3://bucket/key`);
+      const location = parseS3Uri(`${model.s3Prefix ?? ''}${model.file}`);
+      if (!location) throw new ModelVerificationError(`model '${label}': "s3Prefix" ${JSON.stringify(model.s3Prefix)} and "file" '${model.file}' are not s3://bucket/key`);
       const path = cachePath(settings.cacheDir, model, label);
       const started = performance.now();
       const cached = await readIfVerified(path, model);

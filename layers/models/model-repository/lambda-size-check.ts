@@ -24,8 +24,8 @@ export function folderBytes(dir: string): number {
  * not find out.
  */
 export function assertModelsFitLambda(manifest: ModelManifest, otherBytes: { readonly runtimeLayer: number; readonly functionCode: number }, limit = LAMBDA_UNZIPPED_LIMIT_BYTES): void {
-  // Models with s3Uri are in S3, not in the layer (they count against /tmp, checked at INIT).
-  const inLayer = manifest.models.filter((m) => m.s3Uri === undefined);
+  // Models with s3Prefix are in S3, not in the layer (they count against /tmp, checked at INIT).
+  const inLayer = manifest.models.filter((m) => m.s3Prefix === undefined);
   // A kernel plan ships beside its ONNX graph (both are in the layer).
   const models = inLayer.reduce((sum, m) => sum + m.bytes + (m.kernel?.bytes ?? 0), 0);
   const total = models + otherBytes.runtimeLayer + otherBytes.functionCode;

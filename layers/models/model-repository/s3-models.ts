@@ -18,7 +18,7 @@ export interface MoveModelsToS3Options {
 }
 
 export interface MovedModels {
-  /** The manifest with `s3Uri` on the moved models (the models layer leaves their files out). */
+  /** The manifest with `s3Prefix` on the moved models (the models layer leaves their files out). */
   readonly manifest: ModelManifest;
   /** The command that uploads `uploadDir` to the prefix. */
   readonly uploadCommand: string;
@@ -26,14 +26,15 @@ export interface MovedModels {
 }
 
 /**
- * Marks the named models' artifacts as served from S3 (manifest `s3Uri`: INIT downloads them
- * into /tmp, lib/models/s3-model-artifacts.ts) and puts their files, hard-linked, in
- * `uploadDir` under the keys the manifest names, to be uploaded with the printed `aws s3 cp`.
+ * Marks the named models' artifacts as served from S3 (manifest `s3Prefix`: INIT downloads the
+ * one it serves into /tmp, lib/models/s3-model-artifacts.ts) and puts their files (the ONNX
+ * file, and a kernel plan's file where there is one), hard-linked, in `uploadDir` under their
+ * keys below the prefix, to be uploaded with the printed `aws s3 cp`.
  * For models too large for a layer: the build's Lambda-size check names them.
  *
  * @example
  * moveModelsToS3(manifest, { names: ['text-detector'], prefix: 's3://my-models/v1/', sourceModelsDir: MODELS_DIR, uploadDir: S3_UPLOAD_DIR });
- * // text-detector@1: s3Uri s3://my-models/v1/text-detector/1/model.onnx
+ * // text-detector@1: s3Prefix s3://my-models/v1/, served from s3://my-models/v1/text-detector/1/model.onnx
  */
 export function moveModelsToS3(manifest: ModelManifest, options: MoveModelsToS3Options): MovedModels {
   const { names, sourceModelsDir, uploadDir, log = () => {} } = options;
@@ -52,13 +53,14 @@ export function moveModelsToS3(manifest: ModelManifest, options: MoveModelsToS3O
   let bytes = 0;
   const models = manifest.models.map((model) => {
     if (!moved.has(model.name)) return model;
-    const target = join(uploadDir, model.file);
-    mkdirSync(dirname(target), { recursive: true });
-    linkOrCopy(join(sourceModelsDir, model.file), target);
-    bytes += model.bytes;
-    const s3Uri = `${prefix}${model.file}`;
-    log(`${model.name}@${model.version}: served from ${s3Uri} (${(model.bytes / 1e6).toFixed(2)} MB, downloaded into /tmp at INIT)`);
-    return { ...model, s3Uri };
+    for (const file of [model.file, ...(model.kernel ? [model.kernel.file] : [])]) {
+      const target = join(uploadDir, file);
+      mkdirSync(dirname(target), { recursive: true });
+      linkOrCopy(join(sourceModelsDir, file), target);
+    }
+    bytes += model.bytes + (model.kernel?.bytes ?? 0);
+    log(`${model.name}@${model.version}: served from ${prefix}${model.file}${model.kernel ? ` (kernel plan: ${prefix}${model.kernel.file})` : ''} (${(model.bytes / 1e6).toFixed(2)} MB, downloaded into /tmp at INIT)`);
+    return { ...model, s3Prefix: prefix };
   });
   const uploadCommand = `aws s3 cp ${relative(process.cwd(), uploadDir) || '.'} ${prefix} --recursive`;
   log(`upload the S3 models before deploying (${(bytes / 1e6).toFixed(2)} MB; the function's role needs s3:GetObject on arn:aws:s3:::${location.bucket}/${prefix.slice(`s3://${location.bucket}/`.length)}*):`);

@@ -63,8 +63,9 @@ describe('models loaded from S3 at INIT (real local S3 server, real onnxruntime-
   function manifestWith(...fromS3: ManifestModel[]): ModelManifest {
     return { schemaVersion: 1, models: [iris, ...fromS3] };
   }
-  function inS3(base: ManifestModel, name: string, key = `models/${name}/1/model.onnx`): ManifestModel {
-    return { ...base, name, file: `${name}/1/model.onnx`, s3Uri: `s3://${BUCKET}/${key}`, serveByDefault: true };
+  /** A model whose file is at s3://BUCKET/models/<name>/1/model.onnx. */
+  function inS3(base: ManifestModel, name: string): ManifestModel {
+    return { ...base, name, file: `${name}/1/model.onnx`, s3Prefix: `s3://${BUCKET}/models/`, serveByDefault: true };
   }
   function load(manifest: ModelManifest, logger: ModelRegistryLogger, settings: Partial<S3ModelsConfig> = {}, endpoint = s3.endpoint): Promise<ModelRegistry> {
     const config: S3ModelsConfig = { cacheDir, timeoutMs: 10_000, endpoint, buildMoves: [], buildPrefix: undefined, ...settings };
@@ -74,7 +75,7 @@ describe('models loaded from S3 at INIT (real local S3 server, real onnxruntime-
     });
   }
 
-  it('downloads the artifact into the cache folder, checks it and serves it, when the manifest says s3Uri', async () => {
+  it('downloads the artifact into the cache folder, checks it and serves it, when the manifest says s3Prefix', async () => {
     // prepare
     await s3.putObject(BUCKET, 'models/mlp-from-s3/1/model.onnx', mlpBytes);
     const logger = new RecordingLogger();
@@ -151,12 +152,12 @@ describe('models loaded from S3 at INIT (real local S3 server, real onnxruntime-
 
   it('refuses a missing object and a missing bucket with what to do; the others serve', async () => {
     const missingObject = inS3(iris, 'iris-absent');
-    const missingBucket = { ...inS3(iris, 'iris-nobucket'), s3Uri: 's3://no-such-bucket/iris.onnx' };
+    const missingBucket = { ...inS3(iris, 'iris-nobucket'), s3Prefix: 's3://no-such-bucket/' };
 
     const registry = await load(manifestWith(missingObject, missingBucket), new RecordingLogger());
 
     expect(reasonOf(registry, 'iris-absent')).toContain("model 'iris-absent@1': s3://hotpath-models/models/iris-absent/1/model.onnx does not exist; upload the file");
-    expect(reasonOf(registry, 'iris-nobucket')).toBe("model 'iris-nobucket@1': bucket 'no-such-bucket' of s3://no-such-bucket/iris.onnx does not exist");
+    expect(reasonOf(registry, 'iris-nobucket')).toBe("model 'iris-nobucket@1': bucket 'no-such-bucket' of s3://no-such-bucket/iris-nobucket/1/model.onnx does not exist");
     expect(reasonOf(registry, 'iris-classifier')).toBe('ready');
     await registry.dispose();
   });

@@ -24,9 +24,9 @@ describe('assertModelsFitLambda', () => {
     );
   });
 
-  it('leaves out the models served from S3 (manifest s3Uri): their files are not in the layer', () => {
+  it('leaves out the models served from S3 (manifest s3Prefix): their files are not in the layer', () => {
     const manifest = manifestOf({ small: 10, large: 150, medium: 90 });
-    const withS3 = { ...manifest, models: manifest.models.map((m) => (m.name === 'large' ? { ...m, s3Uri: 's3://b/large/1/model.onnx' } : m)) };
+    const withS3 = { ...manifest, models: manifest.models.map((m) => (m.name === 'large' ? { ...m, s3Prefix: 's3://b/' } : m)) };
 
     expect(() => assertModelsFitLambda(withS3, { runtimeLayer: 14 * MB, functionCode: 1 * MB })).not.toThrow();
   });

@@ -30,7 +30,7 @@ describe('build:layers --s3-models (moveModelsToS3)', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  it('gives every version of the named models an s3Uri, puts their files under their keys for upload, and leaves them out of the layer', () => {
+  it('gives every version of the named models the s3Prefix, puts their files under their keys for upload, and leaves them out of the layer', () => {
     // prepare
     const uploadDir = join(root, 'build', 's3-upload');
     mkdirSync(join(uploadDir, 'old', '1'), { recursive: true });
@@ -42,11 +42,12 @@ describe('build:layers --s3-models (moveModelsToS3)', () => {
     const layer = buildProductionModelsLayer({ manifest: moved.manifest, sourceModelsDir: source, layerDir: join(root, 'layer'), selection: '*' });
 
     // assess
-    expect(moved.manifest.models.map((m) => m.s3Uri)).toEqual([undefined, 's3://my-models/v1/text-detector/1/model.onnx', 's3://my-models/v1/text-detector/2/model.onnx']);
+    expect(moved.manifest.models.map((m) => m.s3Prefix)).toEqual([undefined, 's3://my-models/v1/', 's3://my-models/v1/']);
+    expect(lines[0]).toBe('text-detector@1: served from s3://my-models/v1/text-detector/1/model.onnx (0.00 MB, downloaded into /tmp at INIT)');
     expect(files(uploadDir)).toEqual(['text-detector/1/model.onnx', 'text-detector/2/model.onnx']);
     expect(files(join(root, 'layer', 'models'))).toEqual(['iris/1/model.onnx', 'manifest.json']);
     const deployed = parseModelManifest(JSON.parse(readFileSync(join(root, 'layer', 'models', 'manifest.json'), 'utf8')));
-    expect(deployed.models.filter((m) => m.s3Uri !== undefined).map((m) => `${m.name}@${m.version}`)).toEqual(['text-detector@1', 'text-detector@2']);
+    expect(deployed.models.filter((m) => m.s3Prefix !== undefined).map((m) => `${m.name}@${m.version}`)).toEqual(['text-detector@1', 'text-detector@2']);
     expect(layer.bytes).toBe('iris'.length);
     expect(moved.uploadCommand).toMatch(/^aws s3 cp \S*s3-upload s3:\/\/my-models\/v1\/ --recursive$/);
     expect(lines.at(-1)).toBe(`  ${moved.uploadCommand}`);
@@ -60,7 +61,20 @@ describe('build:layers --s3-models (moveModelsToS3)', () => {
     expect(() => moveModelsToS3(manifest, { ...options, names: ['iris'], prefix: 's3://my-models//v1/' })).toThrow('is not s3://bucket/');
   });
 
-  it('refuses a manifest s3Uri that is not s3://bucket/key', () => {
-    expect(() => parseModelManifest({ schemaVersion: 1, models: [{ ...model('iris', '1'), s3Uri: 'https://bucket/key' }] })).toThrow('"s3Uri" must be s3://bucket/key, got "https://bucket/key"');
+  it('uploads a kernel plan\'s file beside the ONNX file, so whichever the instance serves is in S3', () => {
+    const kernelFile = 'text-detector/1/model.feed-forward.bin';
+    writeFileSync(join(source, kernelFile), 'plan');
+    const withPlan: ModelManifest = { schemaVersion: 1, models: [{ ...model('text-detector', '1'), kernel: { executor: 'feed-forward', file: kernelFile, sha256: '1'.repeat(64), bytes: 4, reason: 'test' } }] };
+    const uploadDir = join(root, 'up');
+
+    moveModelsToS3(withPlan, { names: ['text-detector'], prefix: 's3://my-models/', sourceModelsDir: source, uploadDir });
+
+    expect(files(uploadDir)).toEqual([kernelFile, 'text-detector/1/model.onnx']);
+  });
+
+  it('refuses a manifest s3Prefix that is not s3://bucket/prefix/', () => {
+    for (const bad of ['https://bucket/', 's3://bucket/key']) {
+      expect(() => parseModelManifest({ schemaVersion: 1, models: [{ ...model('iris', '1'), s3Prefix: bad }] })).toThrow(`"s3Prefix" must be s3://bucket/ or s3://bucket/prefix/ (ending in /), got "${bad}"`);
+    }
   });
 });
