@@ -1,0 +1,77 @@
+import type { InferenceSession } from 'onnxruntime-node';
+import { syntheticSpeechLikeAudio } from '../../../kernels/audio/synthetic-speech-signal';
+import type { SileroVadKernel } from '../../../kernels/silero/silero-kernels';
+import { SILERO_EDGE_SIGNALS, sileroEdgeSignal } from '../../../kernels/silero/silero-test-signals';
+import { SILERO_SAMPLE_RATES } from '../../../kernels/silero/silero-weights-artifact';
+import { sileroWindows, SILERO_PARITY, sileroStateBound } from '../../../layers/models/model-builders/silero-kernel-artifact';
+import { onnxStep, sileroKernelFromPinnedFile, sileroModelBytes, sileroOnnxSession, streamParity } from '../../support/silero-parity';
+
+// The full 10 minutes at both rates run in `npm run parity:silero` (bench/kernels/silero-long-parity.ts, about 20 s);
+// here 20 s of speech-like audio per rate, 3 s of each edge signal and the batched call.
+describe('Silero VAD v5 kernels against onnxruntime-node (pinned silero_vad_v5.onnx)', () => {
+  let session: InferenceSession;
+  let kernel: SileroVadKernel;
+  beforeAll(async () => {
+    const bytes = sileroModelBytes();
+    session = await sileroOnnxSession(bytes);
+    kernel = sileroKernelFromPinnedFile(bytes);
+  });
+  afterAll(async () => {
+    kernel.dispose();
+    await session.release();
+  });
+
+  describe.each(SILERO_SAMPLE_RATES)('at %i Hz', (rate) => {
+    it('matches every frame of 20 s of speech-like audio with the state carried', async () => {
+      const { samples } = syntheticSpeechLikeAudio({ seconds: 20, sampleRate: rate, seed: 21 });
+      const parity = await streamParity(session, kernel, rate, samples);
+      expect(parity.frames).toBe(625);
+      expect(parity.stepProbability).toBeLessThanOrEqual(SILERO_PARITY.probability);
+      expect(parity.stateBreaches).toBe(0);
+      expect(parity.stateBoundBreaches).toBe(0);
+      // Each side carrying its own state throughout still gives the same probabilities.
+      expect(parity.carriedProbability).toBeLessThanOrEqual(SILERO_PARITY.probability);
+    });
+
+    it.each(SILERO_EDGE_SIGNALS)('matches every frame of 3 s of %s', async (signal) => {
+      const parity = await streamParity(session, kernel, rate, sileroEdgeSignal(signal, 3, rate));
+      expect(parity.stepProbability).toBeLessThanOrEqual(SILERO_PARITY.probability);
+      // The sweep's loud tones make the gates cancel large terms: a few frames (onnxruntime-node is
+      // itself 1e-4 from float64 there) pass the 1e-4 goal, none the bound.
+      expect(parity.stateBoundBreaches).toBe(0);
+      expect(parity.stateBreaches).toBeLessThanOrEqual(signal === 'sine-sweep' ? Math.ceil(0.02 * parity.frames) : 0);
+      expect(parity.carriedProbability).toBeLessThanOrEqual(SILERO_PARITY.probability);
+    });
+
+    it('matches the batched call: 7 streams of different signals in one call per frame, each state carried', async () => {
+      const streams = [
+        syntheticSpeechLikeAudio({ seconds: 3, sampleRate: rate, seed: 31 }).samples,
+        ...SILERO_EDGE_SIGNALS.map((s) => sileroEdgeSignal(s, 3, rate, 7)),
+        syntheticSpeechLikeAudio({ seconds: 3, sampleRate: rate, seed: 32, speechDbfs: -10 }).samples,
+      ];
+      const batch = streams.length;
+      const windows = streams.map((s) => [...sileroWindows(s, rate)]);
+      const n = windows[0]![0]!.length;
+      let expectedState = new Float32Array(2 * batch * 128);
+      let state = new Float32Array(2 * batch * 128);
+      let worstProbability = 0;
+      for (let f = 0; f < windows[0]!.length; f++) {
+        const rows = new Float32Array(batch * n);
+        windows.forEach((w, b) => rows.set(w[f]!, b * n));
+        const expected = await onnxStep(session, rate, rows, expectedState, batch);
+        const ours = kernel.step(rate, rows, state, batch);
+        for (let b = 0; b < batch; b++) worstProbability = Math.max(worstProbability, Math.abs(expected.probabilities[b]! - ours.probabilities[b]!));
+        // The step from onnxruntime's state stays within the bound (the sweep stream passes the 1e-4 goal on a frame); then both carry their own.
+        const fromExpected = kernel.step(rate, rows, expectedState, batch);
+        for (let i = 0; i < expected.state.length; i++) {
+          if (!(Math.abs(expected.state[i]! - fromExpected.state[i]!) <= sileroStateBound(expected.state[i]!))) {
+            throw new Error(`frame ${f}: state[${i}] ${fromExpected.state[i]} vs onnxruntime-node ${expected.state[i]}`);
+          }
+        }
+        expectedState = expected.state;
+        state = ours.state;
+      }
+      expect(worstProbability).toBeLessThanOrEqual(SILERO_PARITY.probability);
+    });
+  });
+});

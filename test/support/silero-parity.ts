@@ -1,0 +1,74 @@
+import * as ort from 'onnxruntime-node';
+import { readFileSync } from 'node:fs';
+import { SileroVadKernel } from '../../kernels/silero/silero-kernels';
+import type { SileroSampleRate } from '../../kernels/silero/silero-weights-artifact';
+import { extractSileroWeights } from '../../layers/models/model-builders/silero-kernel-weights';
+import { sileroStateBound, sileroStateTolerance, sileroWindows } from '../../layers/models/model-builders/silero-kernel-artifact';
+import { SILERO_VAD_FILE } from '../../layers/models/default-models';
+
+/** The pinned silero_vad_v5.onnx (its sha256 is checked by the models-layer build). */
+export const sileroModelBytes = (): Uint8Array => new Uint8Array(readFileSync(SILERO_VAD_FILE));
+
+export async function sileroOnnxSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, logSeverityLevel: 3 });
+}
+
+export const sileroKernelFromPinnedFile = (bytes: Uint8Array): SileroVadKernel => new SileroVadKernel(extractSileroWeights(bytes));
+
+/** One onnxruntime-node step: windows [batch, n], state [2, batch, 128]. */
+export async function onnxStep(session: ort.InferenceSession, rate: SileroSampleRate, windows: Float32Array, state: Float32Array, batch: number): Promise<{ probabilities: Float32Array; state: Float32Array }> {
+  const out = await session.run({
+    input: new ort.Tensor('float32', windows, [batch, windows.length / batch]),
+    state: new ort.Tensor('float32', state, [2, batch, 128]),
+    sr: new ort.Tensor('int64', BigInt64Array.of(BigInt(rate)), []),
+  });
+  return { probabilities: Float32Array.from(out.output!.data as Float32Array), state: Float32Array.from(out.stateN!.data as Float32Array) };
+}
+
+/** Worst differences of a stream run on both, and the frames that broke the tolerance. */
+export interface StreamParity {
+  readonly frames: number;
+  /** Each kernel step from onnxruntime's carried state (the same frames, the same inputs). */
+  readonly stepProbability: number;
+  readonly stepState: number;
+  /** Frames where a state value differed by more than sileroStateTolerance (the 1e-4 goal). */
+  readonly stateBreaches: number;
+  /** Frames where one differed by more than sileroStateBound (never allowed). */
+  readonly stateBoundBreaches: number;
+  /** Each side carrying its own state from the stream's start. */
+  readonly carriedProbability: number;
+  readonly carriedState: number;
+  /** Largest |state| onnxruntime carried. */
+  readonly largestState: number;
+}
+
+/** Runs `samples` through both, state carried (zeros at start), as upstream's wrapper feeds the model. */
+export async function streamParity(session: ort.InferenceSession, kernel: SileroVadKernel, rate: SileroSampleRate, samples: Float32Array): Promise<StreamParity> {
+  let state = new Float32Array(256);
+  let own = new Float32Array(256);
+  const worst = { frames: 0, stepProbability: 0, stepState: 0, stateBreaches: 0, stateBoundBreaches: 0, carriedProbability: 0, carriedState: 0, largestState: 0 };
+  for (const window of sileroWindows(samples, rate)) {
+    const expected = await onnxStep(session, rate, window, state, 1);
+    const step = kernel.step(rate, window, state);
+    const carried = kernel.step(rate, window, own);
+    worst.stepProbability = Math.max(worst.stepProbability, Math.abs(expected.probabilities[0]! - step.probabilities[0]!));
+    worst.carriedProbability = Math.max(worst.carriedProbability, Math.abs(expected.probabilities[0]! - carried.probabilities[0]!));
+    let breach = false;
+    let boundBreach = false;
+    for (let i = 0; i < 256; i++) {
+      const e = expected.state[i]!;
+      const d = Math.abs(e - step.state[i]!);
+      if (!(d <= sileroStateTolerance(e))) breach = true;
+      if (!(d <= sileroStateBound(e))) boundBreach = true;
+      worst.stepState = Math.max(worst.stepState, d);
+      worst.carriedState = Math.max(worst.carriedState, Math.abs(e - carried.state[i]!));
+      worst.largestState = Math.max(worst.largestState, Math.abs(e));
+    }
+    if (breach) worst.stateBreaches++;
+    if (boundBreach) worst.stateBoundBreaches++;
+    state = expected.state;
+    own = carried.state;
+    worst.frames++;
+  }
+  return worst;
+}
