@@ -8,8 +8,8 @@ import { f32At, f32RowAt } from './offsets';
 // - Batches (m >= 4): 4 rows × 2 units per microkernel call (distances' dotPair), blocked over
 //   K_BLOCK inputs × N_BLOCK units so a block of weights (N_BLOCK·K_BLOCK·4 = 128 KiB) is read
 //   from memory once and reused by every group of 4 rows from cache; partial sums accumulate in y.
-// - Rows left over (m mod 4, and batch 1): one row × 4 units per block of inputs: the weights
-//   stream once and the row stays in L1.
+// - Rows left over (m mod 4, and batch 1): one row × 4 units, each group of 4 weight rows
+//   streamed once start to end, the row in L1.
 
 const K_BLOCK: i32 = 512;
 const N_BLOCK: i32 = 64;
@@ -34,38 +34,48 @@ const N_BLOCK: i32 = 64;
 }
 
 /**
- * y[j] += row · w[j] over the kc inputs from k0, for every unit j of one row: 4 units at a time
- * with the lanes of dotPair, so a row's result is the same whether it runs alone or in a batch.
+ * y[j] = bias[j] + Σ over each block of K_BLOCK inputs of row · w[j] (bias 0: none), for every
+ * unit j of one row, 4 units at a time with dotPair's lanes and the batched path's order of sums,
+ * so a row's result is the same whether it runs alone or in a batch. Each group of 4 weight rows
+ * is streamed start to end (4 long streams the prefetcher follows) and its sums stay in registers.
  */
-function addRowBlock(row: usize, k: i32, k0: i32, kc: i32, w: usize, n: i32, y: usize): void {
-  const k4 = kc & ~3;
+function rowTimesWeights(row: usize, k: i32, w: usize, n: i32, bias: usize, y: usize): void {
   const n4 = n & ~3;
-  const x0 = f32At(row, k0);
   for (let j = 0; j < n4; j += 4) {
-    const w0 = f32RowAt(w, j, k, k0);
-    const w1 = f32RowAt(w, j + 1, k, k0);
-    const w2 = f32RowAt(w, j + 2, k, k0);
-    const w3 = f32RowAt(w, j + 3, k, k0);
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let t = 0; t < k4; t += 4) {
-      const x = v128.load(f32At(x0, t));
-      a0 = multiplyAdd(x, v128.load(f32At(w0, t)), a0);
-      a1 = multiplyAdd(x, v128.load(f32At(w1, t)), a1);
-      a2 = multiplyAdd(x, v128.load(f32At(w2, t)), a2);
-      a3 = multiplyAdd(x, v128.load(f32At(w3, t)), a3);
+    const w0 = f32RowAt(w, j, k, 0);
+    const w1 = f32RowAt(w, j + 1, k, 0);
+    const w2 = f32RowAt(w, j + 2, k, 0);
+    const w3 = f32RowAt(w, j + 3, k, 0);
+    let total = bias != 0 ? v128.load(f32At(bias, j)) : f32x4.splat(0);
+    for (let k0 = 0; k0 < k; k0 += K_BLOCK) {
+      const kc = min<i32>(K_BLOCK, k - k0);
+      const end = k0 + (kc & ~3);
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      for (let t = k0; t < end; t += 4) {
+        const x = v128.load(f32At(row, t));
+        a0 = multiplyAdd(x, v128.load(f32At(w0, t)), a0);
+        a1 = multiplyAdd(x, v128.load(f32At(w1, t)), a1);
+        a2 = multiplyAdd(x, v128.load(f32At(w2, t)), a2);
+        a3 = multiplyAdd(x, v128.load(f32At(w3, t)), a3);
+      }
+      let s = sum4(a0, a1, a2, a3);
+      for (let t = end; t < k0 + kc; t++) {
+        const x = f32x4.splat(load<f32>(f32At(row, t)));
+        let wv = f32x4.splat(load<f32>(f32At(w0, t)));
+        wv = f32x4.replace_lane(wv, 1, load<f32>(f32At(w1, t)));
+        wv = f32x4.replace_lane(wv, 2, load<f32>(f32At(w2, t)));
+        wv = f32x4.replace_lane(wv, 3, load<f32>(f32At(w3, t)));
+        s = multiplyAdd(x, wv, s);
+      }
+      total = f32x4.add(total, s);
     }
-    let s = sum4(a0, a1, a2, a3);
-    for (let t = k4; t < kc; t++) {
-      const x = f32x4.splat(load<f32>(f32At(x0, t)));
-      let wv = f32x4.splat(load<f32>(f32At(w0, t)));
-      wv = f32x4.replace_lane(wv, 1, load<f32>(f32At(w1, t)));
-      wv = f32x4.replace_lane(wv, 2, load<f32>(f32At(w2, t)));
-      wv = f32x4.replace_lane(wv, 3, load<f32>(f32At(w3, t)));
-      s = multiplyAdd(x, wv, s);
-    }
-    v128.store(f32At(y, j), f32x4.add(v128.load(f32At(y, j)), s));
+    v128.store(f32At(y, j), total);
   }
-  for (let j = n4; j < n; j++) store<f32>(f32At(y, j), load<f32>(f32At(y, j)) + dot(x0, f32RowAt(w, j, k, k0), kc));
+  for (let j = n4; j < n; j++) {
+    let total: f32 = bias != 0 ? load<f32>(f32At(bias, j)) : 0;
+    for (let k0 = 0; k0 < k; k0 += K_BLOCK) total += dot(f32At(row, k0), f32RowAt(w, j, k, k0), min<i32>(K_BLOCK, k - k0));
+    store<f32>(f32At(y, j), total);
+  }
 }
 
 /** Adds the dot products of rows i..i+3 (block of kc inputs from k0) with units j0..j1-1 into y. */
@@ -106,19 +116,20 @@ function addRowBlock(row: usize, k: i32, k0: i32, kc: i32, w: usize, n: i32, y: 
  */
 export function denseLayer(x: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, y: usize): void {
   const m4 = m & ~3;
-  for (let i = 0; i < m; i++) {
-    const yRow = f32RowAt(y, i, n, 0);
-    for (let j = 0; j < n; j++) store<f32>(f32At(yRow, j), bias != 0 ? load<f32>(f32At(bias, j)) : 0);
-  }
-  for (let k0 = 0; k0 < k; k0 += K_BLOCK) {
-    const kc = min<i32>(K_BLOCK, k - k0);
-    for (let j0 = 0; j0 < n; j0 += N_BLOCK) {
-      const j1 = min<i32>(n, j0 + N_BLOCK);
-      for (let i = 0; i < m4; i += 4) accumulateRowBlock(x, i, k, k0, kc, w, j0, j1, n, y);
+  if (m4 > 0) {
+    for (let i = 0; i < m4; i++) {
+      const yRow = f32RowAt(y, i, n, 0);
+      for (let j = 0; j < n; j++) store<f32>(f32At(yRow, j), bias != 0 ? load<f32>(f32At(bias, j)) : 0);
     }
-    // One row at a time: the row stays in L1 and each weight is read once per block.
-    for (let i = m4; i < m; i++) addRowBlock(f32RowAt(x, i, k, 0), k, k0, kc, w, n, f32RowAt(y, i, n, 0));
+    for (let k0 = 0; k0 < k; k0 += K_BLOCK) {
+      const kc = min<i32>(K_BLOCK, k - k0);
+      for (let j0 = 0; j0 < n; j0 += N_BLOCK) {
+        const j1 = min<i32>(n, j0 + N_BLOCK);
+        for (let i = 0; i < m4; i += 4) accumulateRowBlock(x, i, k, k0, kc, w, j0, j1, n, y);
+      }
+    }
   }
+  for (let i = m4; i < m; i++) rowTimesWeights(f32RowAt(x, i, k, 0), k, w, n, bias, f32RowAt(y, i, n, 0));
 }
 
 /** y[c, r] = x[r, c]: a row-major [rows, cols] matrix transposed (Gemm's transA on a computed tensor). */

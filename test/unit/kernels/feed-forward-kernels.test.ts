@@ -169,10 +169,12 @@ describe('feed-forward kernels', () => {
     });
 
     it('gives the same rows whatever the batch they come in (a row does not depend on the others)', () => {
-      const program = new FeedForwardProgram(densePlan(37, 9, true, ACTIVATIONS.Relu, 2));
-      const x = values(13 * 37, 5);
-      const batch = program.run([x], 13)[0]!;
-      for (const row of [0, 5, 12]) expect(Array.from(program.run([x.slice(row * 37, row * 37 + 37)], 1)[0]!)).toEqual(Array.from(batch.subarray(row * 9, row * 9 + 9)));
+      for (const k of [37, 1030]) {
+        const program = new FeedForwardProgram(densePlan(k, 9, true, ACTIVATIONS.Relu, 2));
+        const x = values(13 * k, 5);
+        const batch = program.run([x], 13)[0]!;
+        for (const row of [0, 5, 12]) expect(Array.from(program.run([x.slice(row * k, row * k + k)], 1)[0]!)).toEqual(Array.from(batch.subarray(row * 9, row * 9 + 9)));
+      }
     });
   });
 
