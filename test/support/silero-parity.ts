@@ -44,8 +44,8 @@ export interface StreamParity {
 
 /** Runs `samples` through both, state carried (zeros at start), as upstream's wrapper feeds the model. */
 export async function streamParity(session: ort.InferenceSession, kernel: SileroVadKernel, rate: SileroSampleRate, samples: Float32Array): Promise<StreamParity> {
-  let state = new Float32Array(256);
-  let own = new Float32Array(256);
+  let state: Float32Array = new Float32Array(256);
+  let own: Float32Array = new Float32Array(256);
   const worst = { frames: 0, stepProbability: 0, stepState: 0, stateBreaches: 0, stateBoundBreaches: 0, carriedProbability: 0, carriedState: 0, largestState: 0 };
   for (const window of sileroWindows(samples, rate)) {
     const expected = await onnxStep(session, rate, window, state, 1);

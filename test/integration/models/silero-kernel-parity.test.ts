@@ -52,8 +52,8 @@ describe('Silero VAD v5 kernels against onnxruntime-node (pinned silero_vad_v5.o
       const batch = streams.length;
       const windows = streams.map((s) => [...sileroWindows(s, rate)]);
       const n = windows[0]![0]!.length;
-      let expectedState = new Float32Array(2 * batch * 128);
-      let state = new Float32Array(2 * batch * 128);
+      let expectedState: Float32Array = new Float32Array(2 * batch * 128);
+      let state: Float32Array = new Float32Array(2 * batch * 128);
       let worstProbability = 0;
       for (let f = 0; f < windows[0]!.length; f++) {
         const rows = new Float32Array(batch * n);
