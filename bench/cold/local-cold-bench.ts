@@ -12,8 +12,8 @@ const STDERR_TAIL = 4000;
 
 /** Phases in the order a cold start goes through them; the chart stacks them in this order. */
 export const LOCAL_PHASES = ['node start', 'module import', 'runtime init', 'read + verify', 'session create', 'warm-up', 'first response'] as const;
-/** With `s3` configurations: the download (GetObject to the last byte on disk, hashed on the way) out of `read + verify`. */
-export const S3_PHASES = ['node start', 'module import', 'runtime init', 'S3 download', 'read + verify', 'session create', 'warm-up', 'first response'] as const;
+/** With `s3` configurations, out of `read + verify`: loading the AWS SDK and creating the client, then the download (GetObject to the last byte on disk, hashed on the way). */
+export const S3_PHASES = ['node start', 'module import', 'runtime init', 'S3 client', 'S3 download', 'read + verify', 'session create', 'warm-up', 'first response'] as const;
 
 interface ChildRecord {
   origin: number;
@@ -158,8 +158,9 @@ function phasesOf(config: ColdConfig, record: ChildRecord, spawnedAt: number): {
   const runnerAt = record.origin + record.runnerStart;
   const models = record.logs.filter((l) => typeof l.sessionMs === 'number');
   const sum = (key: string) => models.reduce((acc, l) => acc + Number(l[key] ?? 0), 0);
+  const s3Client = sum('s3ClientMs');
   const s3Download = sum('s3DownloadMs');
-  const readVerify = sum('readMs') + sum('verifyMs') - s3Download;
+  const readVerify = sum('readMs') + sum('verifyMs') - s3Client - s3Download;
   const session = sum('sessionMs');
   const warmup = sum('warmupMs');
   const modelTotal = sum('loadMs');
@@ -172,7 +173,7 @@ function phasesOf(config: ColdConfig, record: ChildRecord, spawnedAt: number): {
     'node start': runnerAt - spawnedAt,
     'module import': Math.max(0, importAll - initMs),
     'runtime init': Math.max(0, initMs - (lazy ? 0 : modelTotal)),
-    ...(config.s3 !== undefined ? { 'S3 download': s3Download } : {}),
+    ...(config.s3 !== undefined ? { 'S3 client': s3Client, 'S3 download': s3Download } : {}),
     'read + verify': readVerify,
     'session create': session,
     'warm-up': warmup,

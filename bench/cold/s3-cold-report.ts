@@ -31,18 +31,20 @@ export function s3Results(rows: readonly ColdSummary[], configs: readonly ColdCo
     const warm = of('s3-warm-tmp');
     if (!layer || !download || !warm) continue;
     const local = download.phaseMedians['S3 download'] ?? Number.NaN;
+    const sdk = download.phaseMedians['S3 client'] ?? Number.NaN;
     const estimate = estimatedS3DownloadMs(size);
     const estimatedTotal = download.medianMs - local + estimate;
     results.push(
       compareWithAnchor({ case: `s3/${model} first INIT (download) vs layer`, metric: 'median_ms', value: round(download.medianMs), lower_is_better: true }, layer.id, round(layer.medianMs)),
       compareWithAnchor({ case: `s3/${model} re-INIT (warm /tmp) vs layer`, metric: 'median_ms', value: round(warm.medianMs), lower_is_better: true }, layer.id, round(layer.medianMs)),
-      { case: `s3/${model} local S3 download`, metric: 'median_ms', value: round(local), lower_is_better: true, note: `${size} bytes, ${round(size / 1e6 / (local / 1000))} MB/s over 127.0.0.1 (not S3's latency or bandwidth)` },
+      { case: `s3/${model} local S3 download`, metric: 'median_ms', value: round(local), lower_is_better: true, note: `${size} bytes, ${round(size / 1e6 / (local / 1000))} MB/s from s3rver over 127.0.0.1 (not S3's latency or bandwidth)` },
+      { case: `s3/${model} AWS SDK import + client`, metric: 'median_ms', value: round(sdk), lower_is_better: true, note: '@aws-sdk/client-s3 from node_modules (on Lambda: the runtime\'s copy)' },
       {
         case: `s3/${model} first INIT on real S3 (ESTIMATE)`, metric: 'median_ms', value: round(estimatedTotal), lower_is_better: true,
         note: `estimate, not measured: measured total minus the local download plus ${round(estimate)} ms for ${size} bytes at an assumed ${ASSUMED_S3.megabytesPerSecond} MB/s and ${ASSUMED_S3.firstByteMs} ms to first byte`,
       },
     );
-    console.log(`s3 ${model} (${(size / 1e6).toFixed(2)} MB): layer ${layer.medianMs.toFixed(0)} ms · S3 into empty /tmp ${download.medianMs.toFixed(0)} ms (${(download.medianMs / layer.medianMs).toFixed(2)}x; download ${local.toFixed(0)} ms locally) · warm /tmp ${warm.medianMs.toFixed(0)} ms (${(warm.medianMs / layer.medianMs).toFixed(2)}x) · ESTIMATE on real S3: ${estimatedTotal.toFixed(0)} ms (download ~${estimate.toFixed(0)} ms at ${ASSUMED_S3.megabytesPerSecond} MB/s + ${ASSUMED_S3.firstByteMs} ms, assumed)`);
+    console.log(`s3 ${model} (${(size / 1e6).toFixed(2)} MB): layer ${layer.medianMs.toFixed(0)} ms · S3 into empty /tmp ${download.medianMs.toFixed(0)} ms (${(download.medianMs / layer.medianMs).toFixed(2)}x; SDK import + client ${sdk.toFixed(0)} ms, download ${local.toFixed(0)} ms locally) · warm /tmp ${warm.medianMs.toFixed(0)} ms (${(warm.medianMs / layer.medianMs).toFixed(2)}x) · ESTIMATE on real S3: ${estimatedTotal.toFixed(0)} ms (download ~${estimate.toFixed(0)} ms at ${ASSUMED_S3.megabytesPerSecond} MB/s + ${ASSUMED_S3.firstByteMs} ms, assumed)`);
   }
   return results;
 }

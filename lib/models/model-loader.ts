@@ -109,7 +109,7 @@ async function loadOne(model: ManifestModel, options: LoadModelsOptions): Promis
       model: model.name, version: model.version, route: backend.route, ...(session.executionProvider ? { provider: session.executionProvider.provider } : {}),
       loadMs: round(loaded.loadMs), warmupMs: round(loaded.warmupMs),
       readMs: round(loaded.readMs), verifyMs: round(loaded.verifyMs), sessionMs: round(loaded.sessionMs),
-      ...(fromS3 ? { s3: fromS3.source, s3DownloadMs: round(fromS3.downloadMs), s3ReadMs: round(fromS3.readMs), s3Bytes: model.bytes } : {}),
+      ...(fromS3 ? { s3: fromS3.source, s3ClientMs: round(fromS3.clientMs), s3DownloadMs: round(fromS3.downloadMs), s3ReadMs: round(fromS3.readMs), s3Bytes: model.bytes } : {}),
     });
     return loaded;
   } catch (error) {

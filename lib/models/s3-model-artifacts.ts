@@ -17,6 +17,8 @@ export interface FetchedArtifact {
   readonly bytes: Uint8Array;
   /** `downloaded` from S3, or `reused`: the cache already held a file with the manifest's size and sha256. */
   readonly source: 'downloaded' | 'reused';
+  /** ms loading the SDK and creating the client, paid by the first download of an instance; 0 otherwise. */
+  readonly clientMs: number;
   /** ms spent in GetObject and streaming to disk (hashing on the way); 0 when reused. */
   readonly downloadMs: number;
   /** ms reading the file back (and, when reused, hashing it). */
@@ -50,13 +52,17 @@ export function createS3ModelArtifacts(settings: S3ModelsConfig, createClient: (
       const path = cachePath(settings.cacheDir, model, label);
       const started = performance.now();
       const cached = await readIfVerified(path, model);
-      if (cached) return { path, bytes: cached, source: 'reused', downloadMs: 0, readMs: performance.now() - started };
+      if (cached) return { path, bytes: cached, source: 'reused', clientMs: 0, downloadMs: 0, readMs: performance.now() - started };
       await mkdir(dirname(path), { recursive: true });
       await assertRoomFor(model, label, path, settings.cacheDir);
-      await download(await (client ??= createClient()), location, model, label, path, settings.timeoutMs);
+      const clientStarted = performance.now();
+      const first = client === undefined;
+      const s3 = await (client ??= createClient());
+      const clientDone = performance.now();
+      await download(s3, location, model, label, path, settings.timeoutMs);
       const downloaded = performance.now();
       const bytes = await readFile(path);
-      return { path, bytes, source: 'downloaded', downloadMs: downloaded - started, readMs: performance.now() - downloaded };
+      return { path, bytes, source: 'downloaded', clientMs: first ? clientDone - clientStarted : 0, downloadMs: downloaded - clientDone, readMs: performance.now() - downloaded };
     },
   };
 }

@@ -103,7 +103,7 @@ describe('models loaded from S3 at INIT (real local S3 server, real onnxruntime-
     const second = await load(manifestWith(inS3(iris, 'iris-s3')), logger);
 
     expect(reasonOf(second, 'iris-s3')).toBe('ready');
-    expect(logger.readyLine('iris-s3')).toMatchObject({ s3: 'reused', s3DownloadMs: 0 });
+    expect(logger.readyLine('iris-s3')).toMatchObject({ s3: 'reused', s3ClientMs: 0, s3DownloadMs: 0 });
     await second.dispose();
   });
 
