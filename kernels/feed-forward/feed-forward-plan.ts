@@ -72,6 +72,8 @@ export interface FeedForwardPlan {
 }
 
 const PREFIX_BYTES = 16;
+/** Typed arrays use the host's byte order; the file's is little-endian (x86_64 and Graviton both are). */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function paddedTo16(bytes: number): number {
   return Math.ceil(bytes / 16) * 16;
@@ -90,7 +92,8 @@ export function encodeFeedForwardPlan(plan: FeedForwardPlan): Uint8Array {
   view.setUint32(8, FEED_FORWARD_PLAN_VERSION, true);
   view.setUint32(12, json.length, true);
   out.set(json, PREFIX_BYTES);
-  for (let i = 0; i < plan.constants.length; i++) view.setFloat32(constantsAt + 4 * i, plan.constants[i]!, true);
+  if (LITTLE_ENDIAN_HOST) out.set(new Uint8Array(plan.constants.buffer, plan.constants.byteOffset, plan.constants.byteLength), constantsAt);
+  else for (let i = 0; i < plan.constants.length; i++) view.setFloat32(constantsAt + 4 * i, plan.constants[i]!, true);
   return out;
 }
 
@@ -109,7 +112,7 @@ export function decodeFeedForwardPlan(bytes: Uint8Array): FeedForwardPlan {
     throw new KernelArgumentError(`feed-forward plan: expected ${constantsAt + header.constantFloats * 4} bytes for ${header.constantFloats} constant floats, got ${bytes.length}`);
   }
   const constants = new Float32Array(header.constantFloats);
-  if ((bytes.byteOffset + constantsAt) % 4 === 0) {
+  if (LITTLE_ENDIAN_HOST && (bytes.byteOffset + constantsAt) % 4 === 0) {
     constants.set(new Float32Array(bytes.buffer, bytes.byteOffset + constantsAt, header.constantFloats));
   } else {
     for (let i = 0; i < constants.length; i++) constants[i] = view.getFloat32(constantsAt + 4 * i, true);

@@ -40,7 +40,8 @@ type IntKind = 'INT64' | 'INT32';
 interface ConstantValue {
   readonly kind: 'constant';
   readonly dims: readonly number[];
-  readonly data: Float64Array;
+  /** float32 values, or integers (exact in float64). */
+  readonly data: Float32Array | Float64Array;
   readonly integer: boolean;
 }
 
@@ -63,7 +64,9 @@ class PlanCompiler {
   readonly #steps: PlanStep[] = [];
   /** Which step wrote each buffer, for fusing an activation into the dense layer before it. */
   readonly #producer = new Map<number, number>();
-  readonly #constants: number[] = [];
+  /** The constants section in pieces (each at a multiple of 4 floats), joined once at the end. */
+  readonly #constantPieces: { readonly offset: number; readonly values: Float32Array }[] = [];
+  #constantFloats = 0;
   readonly #uses = new Map<string, number>();
   readonly #opset: number;
 
@@ -88,7 +91,8 @@ class PlanCompiler {
     }
     for (const node of graph.node ?? []) this.#node(node);
     const outputs = (graph.output ?? []).map((output) => this.#graphOutput(output));
-    const constants = new Float32Array(this.#constants);
+    const constants = new Float32Array(this.#constantFloats);
+    for (const piece of this.#constantPieces) constants.set(piece.values, piece.offset);
     return {
       header: { format: 'hotpath-feed-forward', inputs, outputs, buffers: this.#buffers, steps: this.#steps, constantFloats: constants.length },
       constants,
@@ -180,9 +184,9 @@ class PlanCompiler {
 
   /** Offset (in floats) of `values` in the constants section, aligned to 4 floats for SIMD loads. */
   #constant(values: ArrayLike<number>): number {
-    while (this.#constants.length % 4 !== 0) this.#constants.push(0);
-    const offset = this.#constants.length;
-    for (let i = 0; i < values.length; i++) this.#constants.push(values[i]!);
+    const offset = Math.ceil(this.#constantFloats / 4) * 4;
+    this.#constantPieces.push({ offset, values: values instanceof Float32Array ? values : Float32Array.from(values) });
+    this.#constantFloats = offset + values.length;
     return offset;
   }
 
@@ -240,7 +244,7 @@ class PlanCompiler {
     if (!target) throw new NotTaken(`${where}: Cast to element type ${to}`);
     if (data.kind === 'constant') {
       if (target !== 'FP32' && !data.integer) throw new NotTaken(`${where}: Cast of a float constant to an integer type`);
-      return { ...data, data: target === 'FP32' ? Float64Array.from(data.data, Math.fround) : data.data, integer: target !== 'FP32' };
+      return { ...data, data: target === 'FP32' ? Float32Array.from(data.data) : data.data, integer: target !== 'FP32' };
     }
     if (data.datatype === 'FP32') {
       if (target === 'FP32') return data;
@@ -263,7 +267,7 @@ class PlanCompiler {
     if (b.kind !== 'constant' || b.dims.length !== 2) throw new NotTaken(`${where}: B is not a constant matrix`);
     const [k, n] = b.dims as [number, number];
     if (x.dims.length < 2 || x.dims.at(-1) !== k) throw new NotTaken(`${where}: A [${x.dims.join(',')}] does not end in B's ${k} rows`);
-    const weights = new Float64Array(n * k);
+    const weights = new Float32Array(n * k);
     for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) weights[c * k + r] = b.data[r * n + c]!;
     return this.#dense(x, x.dims.slice(0, -1), k, n, weights, undefined, ACTIVATIONS.none);
   }
@@ -287,8 +291,9 @@ class PlanCompiler {
     const [m, k] = x.dims as [Dim, number];
     const n = transB ? b.dims[0]! : b.dims[1]!;
     if ((transB ? b.dims[1] : b.dims[0]) !== k) throw new NotTaken(`${where}: A [${x.dims.join(',')}] and B [${b.dims.join(',')}] (transB ${transB}) do not multiply`);
-    const weights = new Float64Array(n * k);
-    for (let j = 0; j < n; j++) for (let t = 0; t < k; t++) weights[j * k + t] = Math.fround(alpha * (transB ? b.data[j * k + t]! : b.data[t * n + j]!));
+    // One output unit per row, alpha folded in (alpha 1, transB 1: the weights as they are).
+    const weights = transB && alpha === 1 ? Float32Array.from(b.data) : new Float32Array(n * k);
+    if (!(transB && alpha === 1)) for (let j = 0; j < n; j++) for (let t = 0; t < k; t++) weights[j * k + t] = alpha * (transB ? b.data[j * k + t]! : b.data[t * n + j]!);
     let bias: Float64Array | undefined;
     const c = inputs[2];
     if (c !== undefined && beta !== 0) {
@@ -301,7 +306,7 @@ class PlanCompiler {
     return this.#dense(x, [m], k, n, weights, bias, activation);
   }
 
-  #dense(x: TensorValue, leading: readonly Dim[], k: number, n: number, weights: Float64Array, bias: Float64Array | undefined, activation: ActivationKind): TensorValue {
+  #dense(x: TensorValue, leading: readonly Dim[], k: number, n: number, weights: Float32Array, bias: Float64Array | undefined, activation: ActivationKind): TensorValue {
     const y = this.#tensor([...leading, n], 'FP32');
     this.#step({
       op: 'dense', x: x.buffer, y: y.buffer, rows: countOf(leading), k, n,
@@ -423,11 +428,16 @@ function constantOf(tensor: onnx.ITensorProto, where: string): ConstantValue {
   if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) throw new NotTaken(`${where}: external data`);
   const raw = tensor.rawData && tensor.rawData.length > 0 ? tensor.rawData : undefined;
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
+  if (tensor.dataType === T.FLOAT) {
+    if (raw && raw.byteLength !== 4 * count) throw new NotTaken(`${where}: ${raw.byteLength} bytes of raw data for ${count} floats`);
+    // Little-endian raw data (the ONNX format's), copied out of the protobuf buffer.
+    const data = raw ? new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)) : Float32Array.from(tensor.floatData ?? []);
+    if (data.length !== count) throw new NotTaken(`${where}: ${data.length} floats for dims [${dims.join(',')}]`);
+    return { kind: 'constant', dims, data, integer: false };
+  }
   const data = new Float64Array(count);
   let integer = false;
-  if (tensor.dataType === T.FLOAT) {
-    for (let i = 0; i < count; i++) data[i] = view ? view.getFloat32(4 * i, true) : tensor.floatData![i]!;
-  } else if (tensor.dataType === T.INT64) {
+  if (tensor.dataType === T.INT64) {
     integer = true;
     for (let i = 0; i < count; i++) data[i] = view ? Number(view.getBigInt64(8 * i, true)) : toNumber(tensor.int64Data![i]);
   } else if (tensor.dataType === T.INT32) {
