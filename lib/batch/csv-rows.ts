@@ -76,12 +76,19 @@ export async function* readCsvRows(
 
   const batcher = new RowBatcher(batchSize, [input.features]);
   let headerSeen = ranged;
+  let failure: unknown;
   const onRecord = (record: string[]): null => {
     if (!headerSeen) {
       headerSeen = true;
-      columns = csvColumns(record, input, options.idColumn);
+      // Not thrown: csv-parse would turn it into a stream error emitted later.
+      try {
+        columns = csvColumns(record, input, options.idColumn);
+      } catch (error) {
+        failure = error;
+      }
       return null;
     }
+    if (failure) return null;
     addRow(record, row++);
     return null;
   };
@@ -111,7 +118,6 @@ export async function* readCsvRows(
     relax_column_count: true,
     on_record: onRecord,
   });
-  let failure: unknown;
   parser.on('skip', (error: Error) => {
     if (!headerSeen) {
       failure = new BatchInputError(`CSV header of '${head.key}' cannot be parsed: ${withoutLine(error.message)}`);
@@ -134,7 +140,10 @@ export async function* readCsvRows(
     durations.parse += performance.now() - started;
     yield* batcher.take();
   }
-  const finished = new Promise<void>((resolve) => parser.once('finish', resolve));
+  const finished = new Promise<void>((resolve) => {
+    parser.once('finish', resolve);
+    parser.once('close', resolve);
+  });
   parser.end();
   await finished;
   drain();

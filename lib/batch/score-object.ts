@@ -93,7 +93,8 @@ export async function scoreObject(dependencies: ScoreObjectDependencies, request
   let batchSize: number | undefined;
   let keepErrors = false;
   const writers: OutputWriter[] = [];
-  const manifestOf = (fields: Pick<BatchManifest, 'status' | 'reason' | 'retryable' | 'outputs'>): BatchManifest => ({
+  // Through JSON: the manifest returned is the one a later run reads back (no undefined fields).
+  const manifestOf = (fields: Pick<BatchManifest, 'status' | 'reason' | 'retryable' | 'outputs'>): BatchManifest => JSON.parse(JSON.stringify({
     schemaVersion: 1,
     status: fields.status,
     ...(fields.reason === undefined ? {} : { reason: fields.reason, retryable: fields.retryable }),
@@ -115,7 +116,7 @@ export async function scoreObject(dependencies: ScoreObjectDependencies, request
     storage: storage.kind,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-  });
+  })) as BatchManifest;
   const fallbackKeys = batchOutputKeys(request.outputPrefix, { key: request.key, etag: request.etag ?? 'unknown', versionId: request.versionId }, request.range);
   let keys = fallbackKeys;
   try {
