@@ -14,6 +14,7 @@ import { balancedDataset, irregularDataset, wideDataset, type BenchDataset } fro
 import { squaredL2DistanceFeeds, squaredL2DistanceGraph } from './onnx-distance-graph';
 import { distanceBenchBuffers } from './distance-bench-buffers';
 import { ensureSklearn, runSklearnKMeans } from './sklearn-kmeans-anchor';
+import { runSileroCases } from './silero-cases';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const ITERATIONS = 20;
@@ -227,6 +228,13 @@ async function kmeansCases(ds: BenchDataset, sklearnProblem: string | undefined,
 async function main(): Promise<void> {
   const started = performance.now();
   const results: BenchResult[] = [];
+  // `--only silero`: Silero VAD's kernels against onnxruntime-web and -node alone (bench/results/kernels-silero.json).
+  if (process.argv.slice(2).join(' ').includes('--only silero')) {
+    const silero = await runSileroCases();
+    for (const r of silero) log(`${r.case}: ${r.value} ${r.metric}${r.anchor_value !== undefined ? ` vs ${r.anchor_value}` : ''}${r.ratio === undefined ? '' : ` ratio ${r.ratio}${r.met === undefined ? '' : r.met ? ' (met)' : ' (NOT met)'}`}`);
+    log(`bench: wrote ${writeBenchResults('kernels-silero', silero)} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    return;
+  }
   const balanced = balancedDataset();
   const irregular = irregularDataset();
   const wide = wideDataset();
@@ -256,6 +264,7 @@ async function main(): Promise<void> {
     const mod = (await import(specifier)) as { runSignalCases(): Promise<BenchResult[]> };
     results.push(...(await mod.runSignalCases()));
   }
+  results.push(...(await runSileroCases()));
   // The relaxed-SIMD builds (Node >= 22, or NODE_OPTIONS=--experimental-wasm-relaxed-simd) get their own file, so both runs of a session are kept.
   const path = writeBenchResults(kernelSimdLevel() === 'relaxed-simd' ? 'kernels-relaxed-simd' : 'kernels', results);
   for (const r of results) {

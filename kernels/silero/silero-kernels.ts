@@ -24,6 +24,7 @@ export const SILERO_HEADER = {
 } as const;
 
 const H = SILERO_HIDDEN;
+const WARM_UP_STEPS = 32;
 
 const roundUp4 = (n: number): number => Math.ceil(n / 4) * 4;
 
@@ -133,6 +134,12 @@ interface IoBuffers {
 export interface SileroVadKernelOptions {
   /** Kernel build (default `release`; `debug` has bounds checks). */
   readonly variant?: Exclude<KernelVariant, 'threads'>;
+  /**
+   * Steps run at construction (on a quiet window, state discarded) so V8 has tiered the kernels
+   * and the binding up before the first real frame: without them the first ~10 frames ran at
+   * 0.8 ms against 0.11 ms after (`npm run bench:kernels -- --only silero`). Default 32.
+   */
+  readonly warmUpSteps?: number;
 }
 
 /** One batched step's answer: probability per stream and the next state [2, batch, 128]. */
@@ -164,6 +171,11 @@ export class SileroVadKernel {
     const headers = {} as Record<SileroSampleRate, number>;
     for (const rate of SILERO_SAMPLE_RATES) headers[rate] = packRate(this.#instance, this.#model, weights.rates[rate], sileroWindowSamples(rate));
     this.#headers = headers;
+    const warmUp = checkInteger('warmUpSteps', options.warmUpSteps ?? WARM_UP_STEPS, 0, 10_000);
+    for (let i = 0; i < warmUp; i++) {
+      const rate = i % 4 === 3 ? 8000 : 16000;
+      this.step(rate, new Float32Array(sileroWindowSamples(rate)).fill(1e-3 * (i + 1)), new Float32Array(sileroStateLength(1)));
+    }
   }
 
   /** Decodes a `*.silero-v5.bin` artifact (kernels/silero/silero-weights-artifact.ts) and packs it. */

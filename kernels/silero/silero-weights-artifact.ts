@@ -123,6 +123,16 @@ function fail(message: string): never {
   throw new KernelArgumentError(`silero weights: ${message}`);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** The data section as float32: one copy on little-endian machines (x86_64, arm64), else value by value. */
+function littleEndianFloats(bytes: Uint8Array, start: number, floats: number, view: DataView): Float32Array {
+  if (LITTLE_ENDIAN) return new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + 4 * floats));
+  const data = new Float32Array(floats);
+  for (let i = 0; i < floats; i++) data[i] = view.getFloat32(start + 4 * i, true);
+  return data;
+}
+
 /** Reads a `*.silero-v5.bin` artifact; every tensor's shape is checked against the architecture. */
 export function decodeSileroWeights(bytes: Uint8Array): SileroWeights {
   const magic = String.fromCharCode(...bytes.subarray(0, 8));
@@ -139,8 +149,7 @@ export function decodeSileroWeights(bytes: Uint8Array): SileroWeights {
   const dataStart = Math.ceil((12 + headerLength) / 4) * 4;
   const floats = (bytes.length - dataStart) / 4;
   if (!Number.isInteger(floats) || floats < 0) fail(`data section of ${bytes.length - dataStart} bytes is not whole float32 values`);
-  const data = new Float32Array(floats);
-  for (let i = 0; i < floats; i++) data[i] = view.getFloat32(dataStart + 4 * i, true);
+  const data = littleEndianFloats(bytes, dataStart, floats, view);
 
   const rates = {} as Record<SileroSampleRate, SileroRateWeights>;
   for (const rate of SILERO_SAMPLE_RATES) {
@@ -153,7 +162,7 @@ export function decodeSileroWeights(bytes: Uint8Array): SileroWeights {
       const n = shape.reduce((a, b) => a * b, 1);
       if (!(t.offset >= 0 && t.offset + n <= floats)) fail(`${rate}/${name} runs past the data section`);
       const out = data.subarray(t.offset, t.offset + n);
-      if (!out.every(Number.isFinite)) fail(`${rate}/${name} holds non-finite values`);
+      for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!)) fail(`${rate}/${name} holds non-finite values (element ${i})`);
       return out;
     };
     const { filterLength, hop, rightPad } = h;
