@@ -38,6 +38,8 @@ export interface PlanInput {
   readonly remainingMs: number;
   /** The model is one the manifest routes to the GPU tier (its routing hint covers batch scoring's batches). */
   readonly gpuModel: boolean;
+  /** Whether the GPU task's batch mode is configured here; when not, a GPU rule that matched is the plan's `fallback` and the job is planned without it. Default true. */
+  readonly gpuAvailable?: boolean;
   readonly settings: ShardSettings;
 }
 
@@ -47,10 +49,14 @@ export interface PlannedShard extends ByteRange {
   readonly firstRow?: number;
 }
 
-export type ShardPlan =
+export type ShardPlan = (
   | { readonly route: 'single'; readonly reason: string; readonly estimatedSeconds: number }
   | { readonly route: 'sharded'; readonly reason: string; readonly estimatedSeconds: number; readonly shards: readonly PlannedShard[] }
-  | { readonly route: 'gpu-task'; readonly reason: string; readonly estimatedSeconds: number };
+  | { readonly route: 'gpu-task'; readonly reason: string; readonly estimatedSeconds: number }
+) & {
+  /** A GPU rule matched but the GPU task is not configured here: why it would have gone there. */
+  readonly fallback?: string;
+};
 
 /**
  * Where a batch job runs, from what this invocation measured: the whole object here when its
@@ -78,26 +84,24 @@ export function planShards(input: PlanInput): ShardPlan {
   const rate = `${Math.round(rows)} rows at ${Math.round(input.measuredRowsPerSecond)} rows/s measured = ${estimatedSeconds.toFixed(1)} s`;
 
   if (format === 'png' || format === 'jpeg') return { route: 'single', reason: `${format} image: one row`, estimatedSeconds };
-  if (input.gpuModel) return { route: 'gpu-task', reason: `the model's manifest routes batches of its size to the GPU tier (${rate})`, estimatedSeconds };
-  if (settings.gpuTaskAboveBytes > 0 && objectBytes > settings.gpuTaskAboveBytes) {
-    return { route: 'gpu-task', reason: `${objectBytes} bytes is above the GPU task threshold of ${settings.gpuTaskAboveBytes} bytes (${rate})`, estimatedSeconds };
-  }
+  const gpuAvailable = input.gpuAvailable ?? true;
   const budgetSeconds = (input.remainingMs - settings.reserveMs) / 1000;
-  if (estimatedSeconds <= budgetSeconds) {
-    return { route: 'single', reason: `${rate}, within the ${budgetSeconds.toFixed(1)} s this invocation has left`, estimatedSeconds };
-  }
-
   const byTime = Math.ceil(estimatedSeconds / settings.shardTargetSeconds);
   const bySize = Math.max(1, Math.floor(dataBytes / settings.minShardBytes));
   const maxShards = Math.min(settings.maxShards, DISTRIBUTED_MAP_MAX_CHILDREN);
   const count = Math.max(2, Math.min(byTime, bySize, maxShards));
   const perShardSeconds = estimatedSeconds / count;
-  if (perShardSeconds > settings.shardTargetSeconds * 1.5 && byTime > maxShards) {
-    return {
-      route: 'gpu-task',
-      reason: `${rate}: even ${maxShards} shards would take ${perShardSeconds.toFixed(1)} s each, over the ${settings.shardTargetSeconds} s a shard worker has`,
-      estimatedSeconds,
-    };
+  const gpuReason = input.gpuModel
+    ? `the model's manifest routes batches of its size to the GPU tier (${rate})`
+    : settings.gpuTaskAboveBytes > 0 && objectBytes > settings.gpuTaskAboveBytes
+      ? `${objectBytes} bytes is above the GPU task threshold of ${settings.gpuTaskAboveBytes} bytes (${rate})`
+      : estimatedSeconds > budgetSeconds && perShardSeconds > settings.shardTargetSeconds * 1.5 && byTime > maxShards
+        ? `${rate}: even ${maxShards} shards would take ${perShardSeconds.toFixed(1)} s each, over the ${settings.shardTargetSeconds} s a shard worker has`
+        : undefined;
+  if (gpuReason !== undefined && gpuAvailable) return { route: 'gpu-task', reason: gpuReason, estimatedSeconds };
+  const fallback = gpuReason === undefined ? {} : { fallback: `${gpuReason}; the GPU task is not configured here` };
+  if (estimatedSeconds <= budgetSeconds) {
+    return { route: 'single', reason: `${rate}, within the ${budgetSeconds.toFixed(1)} s this invocation has left`, estimatedSeconds, ...fallback };
   }
   const shards = format === 'npy' && input.npyRowBytes ? npyCuts(dataStart, Math.floor(dataBytes / input.npyRowBytes), input.npyRowBytes, count) : byteCuts(dataStart, objectBytes, count);
   return {
@@ -105,6 +109,7 @@ export function planShards(input: PlanInput): ShardPlan {
     reason: `${rate}, over the ${budgetSeconds.toFixed(1)} s this invocation has left: ${shards.length} shards of ~${perShardSeconds.toFixed(1)} s (target ${settings.shardTargetSeconds} s, at least ${settings.minShardBytes} bytes each)`,
     estimatedSeconds,
     shards,
+    ...fallback,
   };
 }
 

@@ -406,6 +406,8 @@ function repoRoot(): string {
 
 /** The batch functions' settings (functions/batch/, lib/batch/s3-event-scoring.ts): HOTPATH_BATCH_*. */
 export interface BatchCloudConfig {
+  /** HOTPATH_BATCH_BUCKET: where SQS inference requests' answers go unless a message names its own `output`. */
+  readonly bucket: string | undefined;
   /** HOTPATH_BATCH_INPUT_PREFIX, default `input/`: objects created under it are scored; the first key segment after it names the model. */
   readonly inputPrefix: string;
   /** HOTPATH_BATCH_OUTPUT_PREFIX, default `output/`. */
@@ -465,6 +467,7 @@ export function loadBatchCloudConfig(env: Env = process.env): BatchCloudConfig {
     throw new ConfigError(`HOTPATH_BATCH_LOCAL_LAMBDA_ENDPOINT: '${lambdaEndpoint}' is not an http:// URL without a path, e.g. http://127.0.0.1:3002`);
   }
   return {
+    bucket: text('HOTPATH_BATCH_BUCKET'),
     inputPrefix: text('HOTPATH_BATCH_INPUT_PREFIX') ?? 'input/',
     outputPrefix: text('HOTPATH_BATCH_OUTPUT_PREFIX') ?? 'output/',
     s3Endpoint: readS3Models(env).endpoint,
