@@ -24,6 +24,7 @@ const usd = (v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(3));
 function batchingPart(b: NonNullable<GpuTaskSection['batching']>): string[] {
   const { measurement: m, summary: s } = b;
   const i = m.inside.stats;
+  const runShare = m.inside.point.reqPerSec > 0 ? (100 * i.runMsP50 * m.inside.point.reqPerSec) / (1000 * i.rowsPerBatchMedian) : NaN;
   const providers = m.providers ? Object.entries(m.providers).map(([k, v]) => `${k} on ${v}`).join(', ') : 'unknown';
   const lines = [
     `### Dynamic batching: ${m.clients} clients, batch-1 binary requests to \`mlp-medium\``,
@@ -42,12 +43,13 @@ function batchingPart(b: NonNullable<GpuTaskSection['batching']>): string[] {
       + `(${s.onP99 <= s.p99BoundMs ? 'met' : '**not met**'}). The full batch is the ${m.fullBatch.rows} rows ${m.clients} clients can have queued, sent alone to the unbatched task in this run: round trip p50 ${msText(m.fullBatch.roundTripP50Ms)} ms `
       + `(p99 ${msText(m.fullBatch.roundTripP99Ms)}), its \`infer\` stage ${msText(m.fullBatch.inferP50Ms)} ms; the model's max batch (${m.maxBatch.rows} rows) takes ${msText(m.maxBatch.roundTripP50Ms)} ms.`,
     `- Closed loop: each client sends its next request when its answer arrives, so the mean latency is clients / throughput (Little's law): ${m.clients} / ${s.onReqPerSec.toFixed(0)} req/s = ${msText((1000 * m.clients) / s.onReqPerSec)} ms with batching (p50 ${msText(s.onP50)}). `
-      + `The p99 bound holds only where one batch's ${m.clients} requests take about one batch's run to receive and answer; here a batch-1 request's HTTP work (parse, decode, encode, answer) is of the order of the batch's run, as the next line shows.`,
+      + `The bound counts one full batch's time twice; it holds where receiving and answering a batch's ${m.clients} requests costs little beside the batch's run.`,
     `- Errors (non-2xx, socket, timeouts) over all points: ${s.errors}.`,
     `- Inside (one more batching-on point on the same server, \`startGpuTask\` with its \`onBatch\` hook in a bench child, counted after the ramp): ${i.batches} batches for ${i.requests} requests, `
       + `median ${i.rowsPerBatchMedian} rows per batch (max ${i.rowsPerBatchMax}); a batch's run p50 ${msText(i.runMsP50)} ms (p99 ${msText(i.runMsP99)}), its oldest request had waited p50 ${msText(i.oldestWaitMsP50)} ms (p99 ${msText(i.oldestWaitMsP99)}) when it started; `
       + `${m.inside.point.reqPerSec.toFixed(0)} req/s, p99 ${msText(m.inside.point.latency?.p99)} ms. At ${msText(m.inside.point.reqPerSec > 0 ? (1000 * i.rowsPerBatchMedian) / m.inside.point.reqPerSec : NaN)} ms of wall time per median batch, `
-      + `the batch's run is ${m.inside.point.reqPerSec > 0 ? ((100 * i.runMsP50 * m.inside.point.reqPerSec) / (1000 * i.rowsPerBatchMedian)).toFixed(0) : '-'} % of it: the rest is the task's per-request HTTP work (${i.rowsPerBatchMedian} requests parsed, decoded, encoded and answered per batch) and the load generator, on the same 2 cores.`,
+      + `the batch's run is ${runShare.toFixed(0)} % of it; the rest is the task's per-request HTTP work (${i.rowsPerBatchMedian} requests parsed, decoded, encoded and answered per batch), the load generator and the machine's other load, on the same 2 cores. `
+      + `The batch's run (${msText(i.runMsP50)} ms for ${i.rowsPerBatchMedian} rows) against the ${m.fullBatch.rows}-row batch's \`infer\` stage sent alone (${msText(m.fullBatch.inferP50Ms)} ms) shows how much the CPU under load slows the runs themselves.`,
     '',
     'Points:',
     '',
