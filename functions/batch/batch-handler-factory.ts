@@ -10,9 +10,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BatchCloudConfig } from '../../lib/config/serving-config';
 import type { BatchDecision, BatchDispatch } from '../../lib/batch/s3-event-scoring';
+import { scoreSqsRecord, type SqsScoringDependencies } from '../../lib/batch/sqs-scoring';
 import { S3ObjectStorage } from '../../lib/batch/s3-object-storage';
 import type { ServingRuntime } from '../../lib/serving/serving-runtime';
 import type { Telemetry } from '../../lib/telemetry/lambda-telemetry';
@@ -95,4 +97,27 @@ export function batchHandler<E, R>(telemetry: Telemetry, runtime: ServingRuntime
 /** What is left of the invocation (ms); 15 minutes where there is no Lambda context (tests). */
 export function remainingOf(context: Context): () => number {
   return () => (typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 900_000);
+}
+
+/**
+ * The SQS handler: Powertools' batch processor runs each record through `scoreSqsRecord` and
+ * answers `batchItemFailures` with the records that threw, so only those return to the queue
+ * (the event source mapping has ReportBatchItemFailures).
+ */
+export function createSqsHandler(telemetry: Telemetry, runtime: ServingRuntime, dependencies: SqsScoringDependencies) {
+  const processor = new BatchProcessor(EventType.SQS);
+  return batchHandler<SQSEvent, SQSBatchResponse>(telemetry, runtime, async function scoreSqsEvent(event, context) {
+    const remaining = remainingOf(context);
+    const scoreRecord = async (record: SQSRecord) => {
+      try {
+        const outcome = await scoreSqsRecord(dependencies, record, remaining);
+        telemetry.logger.info('sqs record scored', { messageId: record.messageId, ...outcome });
+        return outcome;
+      } catch (error) {
+        telemetry.logger.warn('sqs record failed', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: (error as Error).message });
+        throw error;
+      }
+    };
+    return processPartialResponse(event, scoreRecord, processor, { context });
+  });
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { S3Event } from 'aws-lambda';
+import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { loadServingConfig } from '../../../lib/config/serving-config';
@@ -10,6 +10,8 @@ import { S3ObjectStorage } from '../../../lib/batch/s3-object-storage';
 import { assembleShards, scoreShard, type NumberedShard, type ShardExecutionInput } from '../../../lib/batch/shard-job';
 import { createServingRuntime, type ServingRuntime } from '../../../lib/serving/serving-runtime';
 import { createLogger } from '../../../lib/telemetry/powertools-telemetry';
+import { createTelemetry } from '../../../lib/telemetry/lambda-telemetry';
+import { createSqsHandler } from '../../../functions/batch/batch-handler-factory';
 import { createLocalS3Client, startLocalS3Server, type LocalS3Server } from '../../support/local-s3-server';
 import { startS3MissingCallsProxy, type S3MissingCallsProxy } from '../../support/batch/s3-missing-calls-proxy';
 
@@ -172,5 +174,40 @@ describe('S3-triggered scoring (real local S3 server, real iris model)', () => {
     expect(proxy.calls.get('upload-part-copy') ?? 0).toBeGreaterThan(0);
     // A second assembly (a retried final step) changes nothing.
     expect(await assembleShards({ storage, minPartBytes: MIN_PART }, input.job, input.shardsKey)).toEqual(manifest);
+  });
+
+  // SQS shares this server and runtime (each suite start costs seconds on this machine).
+  describe('SQS handler (Powertools batch processor, real SQS-shaped events from events/batch/sqs-messages.json)', () => {
+    const context = { awsRequestId: 'sqs-test', functionName: 'hotpath-dev-batchSqs', getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
+
+    function sqsEvent(): SQSEvent {
+      const event = JSON.parse(readFileSync(join(__dirname, '../../../events/batch/sqs-messages.json'), 'utf8')) as SQSEvent;
+      // The reference message points at the sample's bucket; aim it at the local one.
+      const reference = event.Records[1]!;
+      reference.body = JSON.stringify({ ...JSON.parse(reference.body), bucket: BUCKET, key: 'input/iris-classifier/sqs-ref.csv' });
+      return event;
+    }
+
+    it('answers only the bad messages as batch item failures, and writes the good ones once', async () => {
+      // Prepare
+      await put('input/iris-classifier/sqs-ref.csv', irisCsv(10));
+      const handler = createSqsHandler(createTelemetry(), runtime, { ...dependencies, answerBucket: BUCKET });
+      const event = sqsEvent();
+
+      // Act: the batch as delivered, then delivered again (visibility timeout passed).
+      const first = (await handler(event, context)) as SQSBatchResponse;
+      const again = (await handler(sqsEvent(), context)) as SQSBatchResponse;
+
+      // Assess: the wrong shape and the non-JSON body fail; the request and the reference are done.
+      const failed = ['9a3c1f1e-0b7d-4c55-9a51-2f0d6c0c4e11', 'c0ffee00-1234-4abc-8def-000000000004'];
+      expect(first.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(failed.sort());
+      expect(again.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(failed.sort());
+      const answer = JSON.parse(await text('output/sqs/iris-classifier/2e1424d4-f796-459a-8184-9c92662be6da.json'));
+      expect(answer).toMatchObject({ model_name: 'iris-classifier', id: 'req-1', parameters: { sqs_message_id: '2e1424d4-f796-459a-8184-9c92662be6da' } });
+      expect(answer.outputs.find((o: { name: string }) => o.name === 'probabilities').shape).toEqual([2, 3]);
+      const listed: string[] = [];
+      for await (const item of storage.list('output/input/iris-classifier/sqs-ref.csv/')) listed.push(item.key.slice(item.key.lastIndexOf('/') + 1));
+      expect(listed.sort()).toEqual(['manifest.json', 'row-errors.jsonl', 'scores.jsonl']);
+    });
   });
 });
