@@ -50,7 +50,8 @@ export function buildProductionModelsLayer(options: BuildProductionModelsLayerOp
   const files = inLayer.flatMap((model) => (model.kernel ? [model.file, model.kernel.file] : [model.file]));
   for (const file of files) placeFile(join(sourceModelsDir, file), join(modelsDir, file));
   const kept = new Set(['manifest.json', ...files]);
-  removeOthers(modelsDir, modelsDir, kept, log);
+  const inS3 = new Set(models.filter((model) => model.s3Prefix !== undefined).map((model) => model.file));
+  removeOthers(modelsDir, modelsDir, kept, (file) => log(`production models layer: removed ${file} (${inS3.has(file) ? 'served from S3' : 'not selected'})`));
 
   const layerManifest: ModelManifest = { ...manifest, models };
   writeIfChanged(join(modelsDir, 'manifest.json'), `${JSON.stringify(layerManifest, null, 2)}\n`);
@@ -87,16 +88,16 @@ function placeFile(source: string, target: string): void {
   }
 }
 
-function removeOthers(root: string, dir: string, kept: ReadonlySet<string>, log: (line: string) => void): void {
+function removeOthers(root: string, dir: string, kept: ReadonlySet<string>, removed: (file: string) => void): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     const file = relative(root, path).split('\\').join('/');
     if (entry.isDirectory()) {
-      removeOthers(root, path, kept, log);
+      removeOthers(root, path, kept, removed);
       if (readdirSync(path).length === 0) rmSync(path, { recursive: true });
     } else if (!kept.has(file)) {
       rmSync(path);
-      log(`production models layer: removed ${file} (not selected)`);
+      removed(file);
     }
   }
 }
