@@ -20,6 +20,7 @@ export async function* ownedLineBytes(
 ): AsyncGenerator<Buffer> {
   let position = readStart;
   let skipping = readStart < ownStart;
+  let atRowStart = !skipping;
   const iterator = chunks[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   try {
     for (;;) {
@@ -38,8 +39,10 @@ export async function* ownedLineBytes(
         chunk = chunk.subarray(newline + 1);
         position += newline + 1;
         skipping = false;
+        atRowStart = true;
       }
-      if (position >= ownEnd) return;
+      if (chunk.length === 0) continue;
+      if (atRowStart && position >= ownEnd) return;
       // The row that starts at or after ownEnd is the next shard's: stop at the newline ending the row that holds byte ownEnd - 1.
       const lastOwnedByte = ownEnd - 1 - position;
       if (lastOwnedByte < chunk.length) {
@@ -50,6 +53,7 @@ export async function* ownedLineBytes(
         }
       }
       position += chunk.length;
+      atRowStart = chunk[chunk.length - 1] === NEWLINE;
       yield chunk;
     }
   } finally {
