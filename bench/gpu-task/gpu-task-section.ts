@@ -1,4 +1,4 @@
-import { DEFAULT_TASK_PRICE, LAMBDA_PRICES } from '../../lib/serving/route-cost';
+import { DEFAULT_TASK_PRICE, lambdaUsdPerSecond, LAMBDA_PRICES } from '../../lib/serving/route-cost';
 import { machineLine, replaceBenchmarksSection } from '../serve/benchmarks-section';
 import { describePoint, msText } from '../server/point-format';
 import type { BatchingMeasurement } from './batching-phase';
@@ -101,6 +101,14 @@ function costPart(r: RoutingMeasurement, loaded: LoadedTaskCost | undefined): st
       '',
     );
   }
+  const lambdaPerSecond = lambdaUsdPerSecond(st.memoryMb, st.architecture);
+  const speedup = (lambdaPerSecond + st.taskUsdPerHour / 3600) / lambdaPerSecond;
+  lines.push(
+    `Break-even: both routes pay the request price, so the remote route is the cheaper one only when its round trip is ${speedup.toFixed(1)}× shorter than the local run `
+      + `(the function's USD ${lambdaPerSecond.toPrecision(3)}/s at ${st.memoryMb} MB ${st.architecture}, plus the task's ${(st.taskUsdPerHour / 3600).toPrecision(3)}/s while it serves the request alone); `
+      + 'a task shared by concurrent, batched requests costs its share only, as the line above prices it.',
+    '',
+  );
   const metadata = Object.entries(r.metadata).map(([name, m]) => `\`${name}\` remote_above_batch ${m?.remote_above_batch ?? 'none'} (${m?.threshold_source ?? 'no table'})`).join(', ');
   lines.push(`Model metadata in this run (\`GET /v2/models/{m}\` \`parameters.route_cost\`, from the router's start-up lines): ${metadata}.`, '');
   return lines;
