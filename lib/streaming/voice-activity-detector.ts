@@ -20,12 +20,12 @@ export interface VoiceDetectorOptions extends SegmenterOptions {
   /**
    * When the gate reopens, the last this many skipped windows run through the model first (their
    * probabilities stay 0): the recurrent state then has heard the noise before the onset, as it
-   * has ungated. Default 6 (192 ms at 16 kHz).
+   * has ungated. Default 16 (512 ms at 16 kHz).
    */
   readonly prerollFrames?: number;
 }
 
-const DEFAULT_PREROLL_FRAMES = 6;
+const DEFAULT_PREROLL_FRAMES = 16;
 
 /** Frames seen, model calls made, frames the gate skipped. */
 export interface DetectorCounters {
