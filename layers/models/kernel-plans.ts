@@ -42,6 +42,8 @@ export interface KernelPlansOptions {
   /** Where the plans' fingerprints are kept (outside the layer). */
   readonly cacheFile: string;
   readonly log?: (line: string) => void;
+  /** The exclusions file (default layers/models/kernel-plan-exclusions.json). */
+  readonly exclusionsFile?: string;
 }
 
 type Ort = typeof import('onnxruntime-node');
@@ -58,7 +60,8 @@ export async function attachKernelPlans(entries: readonly ManifestModel[], optio
   const { modelsDir, cacheFile, log = () => {} } = options;
   const cache = readCache(cacheFile);
   const next: Record<string, CachedPlan> = {};
-  const exclusions = existsSync(EXCLUSIONS_FILE) ? (JSON.parse(readFileSync(EXCLUSIONS_FILE, 'utf8')) as Record<string, string>) : {};
+  const exclusionsFile = options.exclusionsFile ?? EXCLUSIONS_FILE;
+  const exclusions = existsSync(exclusionsFile) ? (JSON.parse(readFileSync(exclusionsFile, 'utf8')) as Record<string, string>) : {};
   const sources = sourcesHash();
   const out: ManifestModel[] = [];
   let ort: Ort | undefined;
