@@ -132,6 +132,12 @@ function localResults(rows: readonly ColdSummary[], configs: readonly ColdConfig
   if (wasm && native) {
     results.push(compareWithAnchor({ case: `${TARGET_ROW} vs native`, metric: 'median_ms', value: round(wasm.medianMs), lower_is_better: true }, NATIVE_ROW, round(native.medianMs), 1.3));
   }
+  // Issue 11: silero-vad alone on its kernel plan (HOTPATH_BACKEND=wasm serves it from the kernels) vs native onnxruntime-node.
+  const sileroKernel = byId.get('wasm/t1/silero-vad/eager/min');
+  const sileroNative = byId.get('native/t1/silero-vad/eager/min');
+  if (sileroKernel && sileroNative) {
+    results.push(compareWithAnchor({ case: 'silero-vad alone: kernels vs native', metric: 'median_ms', value: round(sileroKernel.medianMs), lower_is_better: true, note: 'wasm/t1/silero-vad: served by kernel:silero-vad-v5 where the manifest has its plan' }, 'native/t1/silero-vad/eager/min', round(sileroNative.medianMs), 1.3));
+  }
   if (wasm && nodeE0) {
     const above = wasm.medianMs - nodeE0.medianMs;
     results.push({ case: `${TARGET_ROW} above node -e 0`, metric: 'ms_above_anchor', value: round(above), anchor: 'node -e 0', anchor_value: round(nodeE0.medianMs), lower_is_better: true, met: above <= 120, note: 'target: at most 120 ms above the anchor' });
