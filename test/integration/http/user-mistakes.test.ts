@@ -13,7 +13,9 @@ import { createInProcessApi, type InProcessApi } from '../../support/in-process-
  */
 let api: InProcessApi;
 beforeAll(async () => {
-  api = await createInProcessApi();
+  // silero-vad kept on onnxruntime-web (its default is the kernels): the runtime-failure cases read
+  // onnxruntime-web's own errors; the kernel executor's refusals are in test/unit/kernels/silero-vad-model.test.ts.
+  api = await createInProcessApi({ wasmModels: ['silero-vad'] });
 });
 afterAll(async () => {
   await api.runtime.registry.dispose();
