@@ -7,7 +7,7 @@
 import { instantiateKernelModule, type KernelInstance, type LoadKernelOptions } from '../runtime/load-kernel-module';
 import { arenaBytesForByteSizes, createArena, type ArenaBuffer, type WasmArena } from '../runtime/wasm-arena';
 import { KernelArgumentError } from '../kernel-arguments/kernel-argument-checks';
-import { ACTIVATIONS, countFor, type FeedForwardPlan, type PlanStep } from './feed-forward-plan';
+import { ACTIVATIONS, countFor, type FeedForwardPlan, type PlanHeader, type PlanStep } from './feed-forward-plan';
 
 export interface FeedForwardKernelExports {
   denseLayer(x: number, m: number, k: number, w: number, n: number, bias: number, y: number): void;
@@ -27,18 +27,19 @@ export type FeedForwardOutput = Float32Array | Int32Array;
  * model: runs are synchronous).
  *
  * @example
- * const program = new FeedForwardProgram(decodeFeedForwardPlan(bytes));
+ * const program = new FeedForwardProgram(decodeFeedForwardPlan(bytes)); // the file's bytes may go once this returns
  * const [probabilities, label] = program.run([features], rows);
  */
 export class FeedForwardProgram {
-  readonly plan: FeedForwardPlan;
+  /** The plan's steps and tensors; its constants live only in kernel memory (not kept here: mlp-large's are 63 MB). */
+  readonly header: PlanHeader;
   readonly #instance: KernelInstance<FeedForwardKernelExports>;
   readonly #constants: number;
   readonly #arena: WasmArena;
   #disposed = false;
 
   constructor(plan: FeedForwardPlan, options: Pick<LoadKernelOptions, 'buildDir' | 'simd' | 'variant'> = {}) {
-    this.plan = plan;
+    this.header = plan.header;
     this.#instance = instantiateKernelModule<FeedForwardKernelExports>('feed-forward', options);
     const constantsArena = createArena(this.#instance, arenaBytesForByteSizes(4 * plan.constants.length));
     // Kept for the program's life: only its pointer is used after this copy.
@@ -58,7 +59,7 @@ export class FeedForwardProgram {
    */
   run(inputs: readonly Float32Array[], rows: number): FeedForwardOutput[] {
     if (this.#disposed) throw new KernelArgumentError('feed-forward program: run after dispose');
-    const { header } = this.plan;
+    const { header } = this;
     if (!Number.isInteger(rows) || rows < 0) throw new KernelArgumentError(`'rows' must be a non-negative integer, got ${rows}`);
     if (inputs.length !== header.inputs.length) throw new KernelArgumentError(`expected ${header.inputs.length} input(s), got ${inputs.length}`);
     const arena = this.#arena;
@@ -81,7 +82,7 @@ export class FeedForwardProgram {
   }
 
   #runBytes(rows: number): number {
-    return arenaBytesForByteSizes(...this.plan.header.buffers.map((b) => 4 * countFor(b.elements, rows)));
+    return arenaBytesForByteSizes(...this.header.buffers.map((b) => 4 * countFor(b.elements, rows)));
   }
 
   #runStep(step: PlanStep, buffers: readonly ArenaBuffer<Float32Array | Int32Array>[], rows: number): void {

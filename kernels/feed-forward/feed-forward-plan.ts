@@ -97,7 +97,7 @@ export function encodeFeedForwardPlan(plan: FeedForwardPlan): Uint8Array {
   return out;
 }
 
-/** Reads a plan file; a file that is not one (or of another version) throws naming what is wrong. */
+/** Reads a plan file (its constants a view onto `bytes` where aligned); a file that is not one (or of another version) throws naming what is wrong. */
 export function decodeFeedForwardPlan(bytes: Uint8Array): FeedForwardPlan {
   const magic = String.fromCharCode(...bytes.subarray(0, 8));
   if (bytes.length < PREFIX_BYTES || magic !== FEED_FORWARD_PLAN_MAGIC) throw new KernelArgumentError(`feed-forward plan: bad magic '${magic}', expected '${FEED_FORWARD_PLAN_MAGIC}'`);
@@ -111,12 +111,10 @@ export function decodeFeedForwardPlan(bytes: Uint8Array): FeedForwardPlan {
   if (bytes.length !== constantsAt + header.constantFloats * 4) {
     throw new KernelArgumentError(`feed-forward plan: expected ${constantsAt + header.constantFloats * 4} bytes for ${header.constantFloats} constant floats, got ${bytes.length}`);
   }
+  // A view onto the file's bytes where they are aligned (no copy: the program copies them into kernel memory once).
+  if (LITTLE_ENDIAN_HOST && (bytes.byteOffset + constantsAt) % 4 === 0) return { header, constants: new Float32Array(bytes.buffer, bytes.byteOffset + constantsAt, header.constantFloats) };
   const constants = new Float32Array(header.constantFloats);
-  if (LITTLE_ENDIAN_HOST && (bytes.byteOffset + constantsAt) % 4 === 0) {
-    constants.set(new Float32Array(bytes.buffer, bytes.byteOffset + constantsAt, header.constantFloats));
-  } else {
-    for (let i = 0; i < constants.length; i++) constants[i] = view.getFloat32(constantsAt + 4 * i, true);
-  }
+  for (let i = 0; i < constants.length; i++) constants[i] = view.getFloat32(constantsAt + 4 * i, true);
   return { header, constants };
 }
 

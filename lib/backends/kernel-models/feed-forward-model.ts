@@ -43,7 +43,7 @@ export const feedForwardExecutor: KernelModelKind = {
     } catch (cause) {
       throw new ModelVerificationError(`model '${model.name}': ${(cause as Error).message}`, cause);
     }
-    const { header } = program.plan;
+    const { header } = program;
     return {
       inputs: header.inputs.map(signature),
       outputs: header.outputs.map(signature),
