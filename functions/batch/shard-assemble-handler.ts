@@ -18,12 +18,12 @@ type AssembleEvent =
 const telemetry = createTelemetry();
 const config = loadBatchCloudConfig();
 const storageFor = storagePerBucket(createS3Client(config));
-const minPartBytes = config.local?.minPartBytes;
+const minPartBytes = config.assemblyMinPartBytes;
 
 async function assembleOrFail(event: AssembleEvent) {
   const storage = storageFor(event.job.bucket);
   const manifest = event.action === 'assemble'
-    ? await assembleShards({ storage, ...(minPartBytes !== undefined ? { minPartBytes } : {}) }, event.job, event.shardsKey)
+    ? await assembleShards({ storage, minPartBytes }, event.job, event.shardsKey)
     : await failShards(storage, event.job, event.shardsKey, event.error);
   telemetry.logger.info('batch job finished', { key: event.job.key, action: event.action, status: manifest.status, rows: manifest.rows, reason: manifest.reason });
   return { status: manifest.status, rows: manifest.rows, reason: manifest.reason };

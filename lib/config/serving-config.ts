@@ -434,10 +434,11 @@ export interface BatchCloudConfig {
   /**
    * HOTPATH_BATCH_LOCAL_LAMBDA_ENDPOINT (serverless-offline's Lambda endpoint): run the shard plan
    * locally, invoking HOTPATH_BATCH_WORKER_FUNCTION per shard and HOTPATH_BATCH_ASSEMBLE_FUNCTION
-   * there; wins over the state machine. HOTPATH_BATCH_LOCAL_MIN_PART_BYTES (default 5 MiB) is
-   * the assembly's minimum part size (only tests against a local server lower it).
+   * there; wins over the state machine.
    */
-  readonly local: { readonly lambdaEndpoint: string; readonly workerFunction: string; readonly assembleFunction: string; readonly minPartBytes: number } | undefined;
+  readonly local: { readonly lambdaEndpoint: string; readonly workerFunction: string; readonly assembleFunction: string } | undefined;
+  /** HOTPATH_BATCH_MIN_PART_BYTES, default 5 MiB (S3's minimum part): the assembly's; only tests against a local server lower it. */
+  readonly assemblyMinPartBytes: number;
   /** The GPU task's batch mode through ECS RunTask; all of HOTPATH_BATCH_GPU_CLUSTER, _TASK_DEFINITION, _SUBNETS set, or none. */
   readonly gpuTask: {
     readonly cluster: string;
@@ -485,9 +486,9 @@ export function loadBatchCloudConfig(env: Env = process.env): BatchCloudConfig {
           lambdaEndpoint: lambdaEndpoint.replace(/\/$/, ''),
           workerFunction: text('HOTPATH_BATCH_WORKER_FUNCTION') ?? 'hotpath-dev-batchShardWorker',
           assembleFunction: text('HOTPATH_BATCH_ASSEMBLE_FUNCTION') ?? 'hotpath-dev-batchAssemble',
-          minPartBytes: readInteger(env, 'HOTPATH_BATCH_LOCAL_MIN_PART_BYTES', 1, 5 * 1024 * 1024, 5 * 1024 * 1024),
         }
       : undefined,
+    assemblyMinPartBytes: readInteger(env, 'HOTPATH_BATCH_MIN_PART_BYTES', 1, 5 * 1024 * 1024, 5 * 1024 * 1024),
     gpuTask: gpuSet.length === gpuNames.length
       ? {
           cluster: text('HOTPATH_BATCH_GPU_CLUSTER')!,
