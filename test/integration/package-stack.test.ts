@@ -147,7 +147,8 @@ describe('serverless package (offline, default parameters)', () => {
     // Assess
     expect(served.map((m) => m.name)).toEqual(expect.arrayContaining(['iris-classifier', 'silero-vad', 'text-detector']));
     expect(built.models.filter((m) => !m.serveByDefault).map((m) => m.name)).toEqual(expect.arrayContaining(['mlp-small', 'mlp-medium', 'mlp-large']));
-    expect(files).toEqual(['models/manifest.json', ...served.map((m) => `models/${m.file}`)].sort());
+    // A model's kernel plan ships beside its ONNX graph.
+    expect(files).toEqual(['models/manifest.json', ...served.flatMap((m) => [`models/${m.file}`, ...(m.kernel ? [`models/${m.kernel.file}`] : [])])].sort());
     expect(manifest).toEqual({ ...built, models: served });
     for (const model of served) {
       const bytes = readZipFile(zip, `models/${model.file}`);
@@ -161,7 +162,7 @@ describe('serverless package (offline, default parameters)', () => {
     const [api] = artifacts;
     const models = api!.layers.find((layer) => layer.logicalId === 'ModelsLambdaLayer')!;
     const built = JSON.parse(readFileSync(join(repoRoot, 'layers/models/build/models/manifest.json'), 'utf8')) as ModelManifest;
-    const servedBytes = built.models.filter((m) => m.serveByDefault).reduce((sum, m) => sum + m.bytes, 0);
+    const servedBytes = built.models.filter((m) => m.serveByDefault).reduce((sum, m) => sum + m.bytes + (m.kernel?.bytes ?? 0), 0);
     const manifestBytes = readZipEntries(join(outDir, 'models.zip')).find((e) => e.name === 'models/manifest.json')!.uncompressedBytes;
 
     expect(models.unzippedBytes).toBe(servedBytes + manifestBytes);
