@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     failed ||= !ok;
     const line = `${name}: ${p.frames} frames, max |Δp| ${p.stepProbability.toExponential(2)} (own state carried ${p.carriedProbability.toExponential(2)}), max |Δstate| ${p.stepState.toExponential(2)} `
       + `(own state carried ${p.carriedState.toExponential(2)}), frames past 1e-4 + 4 ulps ${p.stateBreaches}, past the bound ${p.stateBoundBreaches}`
-      + `${p.stateBoundBreaches > 0 ? ` (there, from float64: onnxruntime-node ${p.onnxFromFloat64.toExponential(2)}, kernels ${p.kernelFromFloat64.toExponential(2)}; unexplained values ${p.unexplained})` : ''}, largest |state| ${p.largestState.toFixed(1)}`;
+      + `${p.stateBoundBreaches > 0 ? ` (there, from float64: onnxruntime-node ${p.onnxFromFloat64.toExponential(2)}, kernels ${p.kernelFromFloat64.toExponential(2)}; unexplained frames ${p.unexplained})` : ''}, largest |state| ${p.largestState.toFixed(1)}`;
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}`);
     results.push({ case: `silero-parity/${name}/probability`, metric: 'max_abs_diff', value: Number(p.stepProbability.toExponential(3)), lower_is_better: true, target_ratio: SILERO_PARITY.probability, met: p.stepProbability <= SILERO_PARITY.probability, note: line });
     results.push({ case: `silero-parity/${name}/state`, metric: 'max_abs_diff', value: Number(p.stepState.toExponential(3)), lower_is_better: true, met: p.unexplained === 0, note: line });

@@ -20,10 +20,10 @@ export const SILERO_VAD_MODEL = 'silero-vad';
  * within 1e-4 absolute. State: within 1e-4 absolute plus 4 float32 ulps of the value, because the
  * LSTM's cell state integrates to |c| ≈ 2,100 over 10 minutes of speech-like audio, where one ulp
  * is 2.4e-4 and no float32 implementation can meet 1e-4 absolute. On loud tones (the sine sweep)
- * the gates cancel large terms: there onnxruntime-node itself is 1.0e-4 from the float64
- * reference on some frames, and the kernels up to 3.4e-4, so `stateWorst` bounds every frame
- * while the parity suite counts the frames beyond `stateAbsolute` (BENCHMARKS.md, "Silero VAD on
- * kernels").
+ * the gates cancel large terms: there onnxruntime-node itself is up to 4.4e-3 from the float64
+ * reference on a few frames (60 s sweep), so the parity suite counts frames beyond `stateAbsolute`,
+ * and a frame beyond `stateWorst` passes only when the kernels are no farther from float64 than
+ * twice onnxruntime-node is (test/support/silero-parity.ts; BENCHMARKS.md, "Silero VAD on kernels").
  */
 export const SILERO_PARITY = { probability: 1e-4, stateAbsolute: 1e-4, stateUlps: 4, stateWorst: 5e-4 } as const;
 

@@ -40,8 +40,8 @@ describe('Silero VAD v5 kernels against onnxruntime-node (pinned silero_vad_v5.o
       const parity = await streamParity(session, kernel, weights, rate, sileroEdgeSignal(signal, 3, rate));
       expect(parity.stepProbability).toBeLessThanOrEqual(SILERO_PARITY.probability);
       // Loud tones make the gates cancel large terms: on a few frames onnxruntime-node itself is
-      // 1e-4 to 4e-3 from the float64 reference; there the kernels must be no farther from it than
-      // twice onnxruntime-node is (npm run parity:silero has the 60 s figures).
+      // 1e-4 to 4e-3 from the float64 reference; on such a frame the kernels must be no farther from
+      // it than twice onnxruntime-node is (npm run parity:silero has the 60 s figures).
       expect(parity.unexplained).toBe(0);
       expect(parity.stateBreaches).toBeLessThanOrEqual(Math.ceil(0.02 * parity.frames));
       expect(parity.carriedProbability).toBeLessThanOrEqual(SILERO_PARITY.probability);
