@@ -58,9 +58,11 @@ function collectStartGarbage(): void {
 }
 
 /**
- * onnxruntime-web on its WASM-SIMD backend: the default on Lambda, where one artifact runs
- * on x86_64 and Graviton alike. The package is loaded from the runtime layer
- * (/opt/nodejs/node_modules/onnxruntime-web) or node_modules, never bundled.
+ * onnxruntime-web on its WASM-SIMD backend: the default on Lambda for ONNX models without a
+ * kernel plan, where one artifact runs on x86_64 and Graviton alike. The package is loaded from
+ * the runtime layer (/opt/nodejs/node_modules/onnxruntime-web) or node_modules, never bundled, and
+ * only at the first model this backend loads: an instance whose models all run on kernel plans
+ * never loads or starts it (test/integration/serving/kernel-only-instance.test.ts).
  */
 export class WasmBackend implements InferenceBackend {
   readonly route = 'local-wasm';
