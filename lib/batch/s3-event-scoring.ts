@@ -2,6 +2,7 @@ import type { S3EventRecord } from 'aws-lambda';
 import { InvalidRequestError } from '../errors/hotpath-error';
 import type { ManifestModel } from '../models/model-manifest-types';
 import type { InferenceCore } from '../serving/infer';
+import { ObjectNotFoundError } from './batch-errors';
 import { preferredBatchSize } from './batch-model-input';
 import type { BatchManifest } from './batch-manifest';
 import { batchOutputKeys } from './batch-output-keys';
@@ -109,8 +110,10 @@ async function scoreS3Object(dependencies: S3ScoringDependencies, record: S3Obje
   try {
     head = await storage.head(record.key);
   } catch (error) {
-    // Deleted since the event: nothing to score, and nothing to say it about but the log.
-    decide({ model: '', route: 'skipped', reason: `object is gone: ${(error as Error).message}` });
+    // Deleted since the event: nothing to score, and nothing to say it about but the log. Anything
+    // else (access denied, throttling) throws: the event is retried, and the error is in the log.
+    if (!(error instanceof ObjectNotFoundError)) throw error;
+    decide({ model: '', route: 'skipped', reason: `object is gone: ${error.message}` });
     return { key: record.key, route: 'skipped' };
   }
   const etag = record.etag ?? head.etag;
