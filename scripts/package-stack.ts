@@ -20,6 +20,7 @@ import { MODELS_DIR, PRODUCTION_MODELS_LAYER_DIR, S3_UPLOAD_DIR } from '../layer
 import { buildProductionModelsLayer, servedModelsFromEnvironment } from '../layers/models/build-production-models-layer';
 import { moveModelsToS3, s3MovesFromEnvironment } from '../layers/models/model-repository/s3-models';
 import type { ModelManifest } from '../lib/models/model-manifest-types';
+import { s3ModelsStackParams } from './s3-models-stack-params';
 import { formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, readFunctionArtifacts } from './stack-artifacts';
 
 const root = process.cwd();
@@ -93,7 +94,8 @@ function main(): void {
     selection: servedModelsFromEnvironment(),
     log: (line) => console.log(`package: ${line}`),
   });
-  runServerlessPackage(packageDir, serverlessArgs);
+  // With S3 models, the role's s3:GetObject on their keys (serverless.yml, --param=s3Models=true).
+  runServerlessPackage(packageDir, [...s3ModelsStackParams(s3.names, s3.prefix), ...serverlessArgs]);
   if (!reportSizes(packageDir)) {
     console.error('package: a function is over Lambda\'s 250 MB unzipped limit (code + layers)');
     process.exit(1);

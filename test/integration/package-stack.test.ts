@@ -205,19 +205,24 @@ describe('serverless package (offline, default parameters)', () => {
     );
 
     expect(roles).toHaveLength(1);
+    // No s3:GetObject either: only --param="s3Models=true" (S3 models) adds it.
     expect(new Set(actions)).toEqual(
       new Set(['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:TagResource', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']),
     );
   });
 });
 
-describe('serverless package (offline, --param="auth=jwt")', () => {
+/** The grant --param="s3Models=true" adds for models served from S3 (what package-stack.ts passes for HOTPATH_S3_PREFIX=s3://hotpath-models-test/models/v1/). */
+const S3_MODELS_PARAMS = ['--param=s3Models=true', '--param=s3ModelsBucket=hotpath-models-test', '--param=s3ModelsKeyPrefix=models/v1/'];
+
+// One packaging run for both variants (each run takes a while): they touch different resources.
+describe('serverless package (offline, --param="auth=jwt" and --param="s3Models=true")', () => {
   let outDir: string;
   let template: CfnTemplate;
 
   beforeAll(async () => {
     outDir = mkdtempSync(join(tmpdir(), 'hotpath-package-jwt-'));
-    await packageStack(outDir, ['--param=auth=jwt', '--param=jwtIssuer=https://issuer.example.com/', '--param=jwtAudience=hotpath-clients']);
+    await packageStack(outDir, ['--param=auth=jwt', '--param=jwtIssuer=https://issuer.example.com/', '--param=jwtAudience=hotpath-clients', ...S3_MODELS_PARAMS]);
     template = readTemplate(outDir);
   }, PACKAGE_TIMEOUT_MS);
 
@@ -240,6 +245,18 @@ describe('serverless package (offline, --param="auth=jwt")', () => {
     for (const route of routes) {
       expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
+  });
+
+  it("grants the function role s3:GetObject on the S3 models' key prefix only, and needs no S3 variable on AWS", () => {
+    const roles = resourcesOfType(template, 'AWS::IAM::Role');
+    const [[, api]] = resourcesOfType(template, 'AWS::Lambda::Function') as [[string, Record<string, unknown>]];
+    const statements = roles.flatMap(([, role]) => (role.Policies as { PolicyDocument: { Statement: PolicyStatement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement));
+    const s3 = statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith('s3:')));
+
+    expect(roles.map(([id]) => id)).toEqual(['IamRoleLambdaExecution']);
+    expect(s3).toEqual([{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::hotpath-models-test/models/v1/*' }]);
+    expect(api.Role).toEqual({ 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] });
+    expect(Object.keys((api.Environment as { Variables: Record<string, string> }).Variables).filter((name) => name.startsWith('HOTPATH_S3'))).toEqual([]);
   });
 });
 
