@@ -182,7 +182,8 @@ export async function scoreObject(dependencies: ScoreObjectDependencies, request
   }
 }
 
-function readRows(source: InputSource, format: InputFormat, input: BatchModelInput, batchSize: number, idColumn?: string): AsyncGenerator<RowBatch> {
+/** The reader for a format: batches of parsed rows (used by the pipeline, and alone by the benchmark). */
+export function readRows(source: InputSource, format: InputFormat, input: BatchModelInput, batchSize: number, idColumn?: string): AsyncGenerator<RowBatch> {
   if (input.kind === 'image') return readImageRows(source, input, format as 'png' | 'jpeg');
   switch (format) {
     case 'csv':
