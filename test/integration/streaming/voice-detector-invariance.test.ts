@@ -29,7 +29,8 @@ interface Case {
   readonly format: AudioFormat;
   readonly container: 'wav' | 'raw';
   readonly bytes: Uint8Array;
-  readonly gate: boolean;
+  /** off; the default gate; or one whose floor rises 100x faster, so short clips skip frames too. */
+  readonly gate: 'off' | 'default' | 'eager';
 }
 
 const caseArbitrary = fc
@@ -40,7 +41,7 @@ const caseArbitrary = fc
     container: fc.constantFrom('wav' as const, 'raw' as const),
     from: fc.double({ min: 0, max: 5, noNaN: true }),
     seconds: fc.double({ min: 0.5, max: 2.5, noNaN: true }),
-    gate: fc.boolean(),
+    gate: fc.constantFrom('off' as const, 'default' as const, 'eager' as const, 'eager' as const),
   })
   .map(({ rate, channels, encoding, container, from, seconds, gate }): Case => {
     const format: AudioFormat = { encoding, sampleRate: rate, channels };
@@ -50,24 +51,40 @@ const caseArbitrary = fc
     return { format, container, bytes: container === 'wav' ? wavBytes(samples, format) : pcmBytes(samples, format), gate };
   });
 
+function optionsFor(c: Case) {
+  return { gate: c.gate !== 'off', ...(c.gate === 'eager' ? { gateOptions: { riseDbPerSecond: 300 } } : {}) };
+}
+
 function detectorFor(c: Case): AudioStreamDetector {
   const input: AudioStreamInput = c.container === 'wav' ? { container: 'wav' } : { container: 'raw', format: c.format };
-  return createStreamDetector(runtime, input, c.gate);
+  const { session } = runtime.registry.findReady(SILERO_MODEL).state;
+  return new AudioStreamDetector(input, (rate) => sileroStep(session, rate), optionsFor(c));
 }
 
 describe('AudioStreamDetector over silero-vad', () => {
   it('gives the same events for random chunkings as for one chunk (any rate, channels, encoding, container, gated or not)', async () => {
     let withEvents = 0;
+    let withSkips = 0;
     await fc.assert(
-      fc.asyncProperty(caseArbitrary, fc.array(fc.nat(), { maxLength: 40 }), async (c, cuts) => {
-        const whole = await eventsOf(detectorFor(c), [c.bytes]);
-        const offsets = cuts.map((n) => n % (c.bytes.byteLength + 1));
-        const chunked = await eventsOf(detectorFor(c), cutAt(c.bytes, offsets));
+      // Random cut points, or a fixed chunk size (from a few samples to several frames).
+      fc.asyncProperty(caseArbitrary, fc.oneof(fc.array(fc.nat(), { maxLength: 40 }), fc.integer({ min: 1, max: 5000 })), async (c, cutting) => {
+        const one = detectorFor(c);
+        const whole = await eventsOf(one, [c.bytes]);
+        if (one.counters!.skippedFrames > 0) withSkips++;
+        const offsets = typeof cutting === 'number'
+          ? Array.from({ length: Math.ceil(c.bytes.byteLength / cutting) }, (_, i) => i * cutting)
+          : cutting.map((n) => n % (c.bytes.byteLength + 1));
+        const other = detectorFor(c);
+        const chunked = await eventsOf(other, cutAt(c.bytes, offsets));
         expect(chunked).toEqual(whole);
+        // The same frames skipped and run, not only the same decisions.
+        expect(other.counters).toEqual(one.counters);
         if (whole.length > 0) withEvents++;
       }),
-      { numRuns: 12, seed: 20261202 },
+      { numRuns: 16, seed: 20261202 },
     );
+    // The gate's path is exercised too: some runs skipped frames.
+    expect(withSkips).toBeGreaterThanOrEqual(3);
     // Not a property of empty event lists: most excerpts hold a segment.
     expect(withEvents).toBeGreaterThanOrEqual(6);
   });
@@ -75,7 +92,8 @@ describe('AudioStreamDetector over silero-vad', () => {
   it('gives the same events for chunks that split the header, every sample and every frame (small sizes) and across a JSON snapshot', async () => {
     await fc.assert(
       fc.asyncProperty(caseArbitrary, fc.integer({ min: 1, max: 61 }), fc.double({ min: 0, max: 1, noNaN: true }), async (c, size, where) => {
-        const whole = await eventsOf(detectorFor(c), [c.bytes]);
+        const one = detectorFor(c);
+        const whole = await eventsOf(one, [c.bytes]);
         const split = Math.floor(where * c.bytes.byteLength);
         const first = detectorFor(c);
         const events = [];
@@ -83,11 +101,12 @@ describe('AudioStreamDetector over silero-vad', () => {
         // The stream moves to another invocation: only JSON survives.
         const snapshot = JSON.parse(JSON.stringify(first.snapshot()));
         const { session } = runtime.registry.findReady(SILERO_MODEL).state;
-        const second = new AudioStreamDetector(snapshot.input, (rate) => sileroStep(session, rate), { gate: c.gate }, snapshot);
+        const second = new AudioStreamDetector(snapshot.input, (rate) => sileroStep(session, rate), optionsFor(c), snapshot);
         events.push(...(await eventsOf(second, cutAt(c.bytes, [split, split + 4099]).slice(1))));
         expect(events).toEqual(whole);
+        expect(second.counters).toEqual(one.counters);
       }),
-      { numRuns: 4, seed: 7 },
+      { numRuns: 6, seed: 7 },
     );
   });
 

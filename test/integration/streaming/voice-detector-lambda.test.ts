@@ -10,6 +10,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { createStreamHandler } from '../../../functions/stream/stream-handler-factory';
 import type { ServingRuntime } from '../../../lib/serving/serving-runtime';
 import { createTelemetry } from '../../../lib/telemetry/lambda-telemetry';
+import { createInProcessApi, resultBytes } from '../../support/in-process-api';
 import { sileroRuntime, SPEECH_FIXTURE } from './streaming-fixtures';
 
 const PRELUDE_END = Buffer.alloc(8);
@@ -72,5 +73,22 @@ describe('stream handler (Function URL, RESPONSE_STREAM, middy streaming mode)',
     const ready = await invoke(urlEvent('GET', '/v2/health/ready'));
     expect(ready.prelude.statusCode).toBe(200);
     expect(JSON.parse(ready.body)).toEqual({ ready: true });
+  });
+});
+
+describe('the voice detector through the HTTP API handler (API Gateway HTTP APIs cannot stream)', () => {
+  it('answers generate_stream with the whole event stream in one body, the same events', async () => {
+    const api = await createInProcessApi({ models: ['silero-vad'] });
+    try {
+      const result = await api.call('POST', '/v2/models/voice-detector/generate_stream', { body: readFileSync(SPEECH_FIXTURE), headers: { 'content-type': 'audio/wav', accept: 'application/x-ndjson' } });
+      expect(result.statusCode).toBe(200);
+      expect(result.headers).toMatchObject({ 'content-type': 'application/x-ndjson' });
+      const events = resultBytes(result).toString().trim().split('\n').map((l) => JSON.parse(l));
+      expect(events.map((e) => [e.event, e.sample])).toEqual([['start', 9248], ['end', 56800], ['start', 75808], ['end', 118752], ['done', undefined]]);
+      const wrongMethod = await api.call('GET', '/v2/models/voice-detector/generate_stream');
+      expect(wrongMethod.statusCode).toBe(405);
+    } finally {
+      await api.runtime.registry.dispose();
+    }
   });
 });
