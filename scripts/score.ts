@@ -1,8 +1,8 @@
 /**
  * `npm run score -- --model iris-classifier data.csv`: scores a local file with the batch
  * pipeline (lib/batch/score-object.ts) over the filesystem storage backend, writing what the S3
- * door writes (scores JSONL, row errors, manifest) under `--out` (default `scored/` beside the
- * file): `<out>/<file name>/etag-<etag>/`. A progress bar on stderr shows rows/s and the ETA;
+ * door writes (scores JSONL, row errors, manifest) under `--out` (default `scored/<model>/`
+ * beside the file): `<out>/<file name>/etag-<etag>/`. A progress bar on stderr shows rows/s and the ETA;
  * the manifest is printed on stdout at the end. Exit code 0 when the run succeeded, 1 when its
  * manifest says failed, 2 for a usage error.
  *
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   }
   const file = path.resolve(positionals[0]!);
   const input = new FilesystemObjectStorage(path.dirname(file));
-  const output = new FilesystemObjectStorage(path.resolve(values.out ?? path.join(path.dirname(file), 'scored')));
+  const output = new FilesystemObjectStorage(path.resolve(values.out ?? path.join(path.dirname(file), 'scored', values.model)));
   const config = loadServingConfig(process.env, {});
   // Load only the named model (when the manifest has it): an unknown name still ends in a failed manifest saying so.
   const known = (await readModelManifest(config.modelsDir)).models.some((m) => m.name === values.model);

@@ -126,6 +126,11 @@ export async function scoreObject(dependencies: ScoreObjectDependencies, request
     }
     keys = batchOutputKeys(request.outputPrefix, head, request.range);
     const existing = await readManifest(outputs, keys.manifest);
+    if (existing && existing.model.name !== request.model) {
+      // Not written (the key holds the other model's manifest): the caller is told, nothing is overwritten.
+      const reason = `outputs at '${keys.folder}' are model '${existing.model.name}''s; score model '${request.model}' into another output prefix`;
+      return { manifest: manifestOf({ status: 'failed', reason, retryable: false, outputs: null }), keys, duplicate: false };
+    }
     if (existing && !(request.rerunFailed && existing.status === 'failed')) return { manifest: existing, keys, duplicate: true };
     if (existing) await outputs.delete(keys.manifest);
     format = detectInputFormat(request.key, head.contentType);

@@ -165,6 +165,10 @@ describe('scoreObject (filesystem storage, real iris-classifier)', () => {
     expect(scores.map((s) => s.row)).toEqual(Array.from({ length: 300 }, (_, i) => i));
     const again = await score(runtime, files.storage, { key: 'in/iris.csv', model: 'iris-classifier' });
     expect(again).toMatchObject({ duplicate: true, manifest: winner });
+    const otherModel = await score(runtime, files.storage, { key: 'in/iris.csv', model: 'iris-kmeans' });
+    expect(otherModel).toMatchObject({ duplicate: false, manifest: { status: 'failed', outputs: null } });
+    expect(otherModel.manifest.reason).toMatch(/are model 'iris-classifier''s; score model 'iris-kmeans' into another output prefix/);
+    expect(await score(runtime, files.storage, { key: 'in/iris.csv', model: 'iris-classifier' })).toMatchObject({ manifest: winner });
   });
 
   it('writes a new version of the input under its own keys, and refuses to read a version that changed since the event', async () => {
