@@ -15,8 +15,12 @@ export interface LinearCost {
   readonly elementsPerRow: number;
 }
 
-/** Runs a route measures: the first is not timed (connection set-up, V8 tier-up), the median of the rest is. */
-const TIMED_RUNS = 3;
+/**
+ * Runs a route measures: the first is not timed (connection set-up, V8 tier-up), the median of the rest is.
+ * 7, not 3: with 3, bench:gpu-task saw mlp-large's threshold come out 0, 10, 12 and 7 rows across
+ * four start-ups at load ~5 (measured crossover 16); the 4 extra runs cost a few ms at INIT.
+ */
+const TIMED_RUNS = 7;
 /** Largest batch a calibration runs: enough rows for the per-row slope to stand out of the noise, little INIT time. */
 const CALIBRATION_ROWS = 64;
 
