@@ -68,7 +68,12 @@ describe('the shard state machine (serverless.yml, --param=batch=true)', () => {
       expect(fn.role).toBe('BatchFunctionRole');
     }
     expect(batch.resources.Resources.BatchQueue.Properties.RedrivePolicy).toMatchObject({ maxReceiveCount: '${param:batchMaxReceiveCount}' });
-    expect(batch.functions.batchSqs.events[0].sqs.functionResponseType).toBe('ReportBatchItemFailures');
+    // The SQS source is a resource of its own, not an `sqs` event (whose grant would land on the api function's role).
+    expect(batch.functions.batchSqs.events).toBeUndefined();
+    expect(batch.resources.Resources.BatchSqsEventSourceMappingSQSBatchQueue.Properties).toMatchObject({
+      FunctionName: { 'Fn::GetAtt': ['BatchSqsLambdaFunction', 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
   });
 });
 
