@@ -31,9 +31,10 @@ export interface BatchManifest {
   readonly rows: { readonly in: number; readonly scored: number; readonly failed: number };
   readonly outputs: { readonly scores?: string; readonly rowErrors: string } | null;
   /**
-   * ms. read: waiting for the object's bytes; parse: turning bytes into features; infer: the
-   * model; write: encoding and writing the outputs. The stages overlap, so they add up to more
-   * than `total` when the pipeline keeps them all busy.
+   * ms, each net of the others, so they add up to about `total`: read, the pipeline waiting for
+   * the object's bytes; parse, turning bytes into features; infer, the model (through `infer()`);
+   * write, encoding the outputs and waiting for the storage to take them. A job whose read or
+   * write dominates is I/O-bound: faster compute does nothing for it.
    */
   readonly durationsMs: { readonly read: number; readonly parse: number; readonly infer: number; readonly write: number; readonly total: number };
   readonly storage: string;

@@ -84,7 +84,21 @@ export async function scoreObject(dependencies: ScoreObjectDependencies, request
   const outputs = dependencies.outputStorage ?? storage;
   const started = performance.now();
   const startedAt = new Date();
+  // The readers' own figures (parse is exact: synchronous sections); the pipeline's split is net
+  // of parsing that ran during its other waits, so read + parse + infer + write add up to about the total.
+  const readerDurations = newStageDurations();
   const durations = newStageDurations();
+  const elsewhere = newStageDurations();
+  /** Runs `step`, adding its wall time less the parsing that ran meanwhile to `stage`. */
+  const timed = async <T>(stage: 'read' | 'infer' | 'write', step: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const parsed = readerDurations.parse;
+    try {
+      return await step();
+    } finally {
+      durations[stage] += performance.now() - started - (readerDurations.parse - parsed);
+    }
+  };
   const counts = { scored: 0, failed: 0 };
   const routes = new Set<string>();
   let head: ObjectHead | undefined;
@@ -112,7 +126,7 @@ export async function scoreObject(dependencies: ScoreObjectDependencies, request
     batchSize,
     rows: { in: counts.scored + counts.failed, scored: counts.scored, failed: counts.failed },
     outputs: fields.outputs,
-    durationsMs: { ...roundDurations(durations), total: round(performance.now() - started) },
+    durationsMs: { ...roundDurations({ ...durations, parse: readerDurations.parse }), total: round(performance.now() - started) },
     storage: storage.kind,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -139,9 +153,9 @@ export async function scoreObject(dependencies: ScoreObjectDependencies, request
     const input = batchModelInput(model, format);
     batchSize = Math.min(model.maxBatchSize, request.batchSize ?? preferredBatchSize(model));
     const progress = { bytesRead: 0 };
-    const source: InputSource = { storage, head, range: request.range, firstRow: request.firstRow, durations, progress };
-    const scores = new OutputWriter(outputs, keys.scores, 'application/x-ndjson', durations);
-    const rowErrors = new OutputWriter(outputs, keys.rowErrors, 'application/x-ndjson', durations);
+    const source: InputSource = { storage, head, range: request.range, firstRow: request.firstRow, durations: readerDurations, progress };
+    const scores = new OutputWriter(outputs, keys.scores, 'application/x-ndjson', elsewhere);
+    const rowErrors = new OutputWriter(outputs, keys.rowErrors, 'application/x-ndjson', elsewhere);
     writers.push(scores, rowErrors);
     const bytesTotal = request.range ? Math.max(0, Math.min(head.size, request.range.end) - request.range.start) : head.size;
     const batches = readRows(source, format, input, batchSize, request.idColumn);
@@ -149,27 +163,27 @@ export async function scoreObject(dependencies: ScoreObjectDependencies, request
     // One batch read ahead: the reader parses the next batch while this one is in inference or being written.
     let next = batches.next();
     for (;;) {
-      const result = await next;
+      const result = await timed('read', () => next);
       if (result.done) break;
       next = batches.next();
       next.catch(() => undefined); // rethrown at the next await; only unhandled-rejection noise is silenced
       const batch = result.value;
       const failures: RowFailure[] = [...batch.failures];
-      const scored = batch.rows.length === 0 ? '' : await scoreBatch(core, request, model, input, batch, durations, routes, failures);
+      const scored = batch.rows.length === 0 ? '' : await scoreBatch(core, request, model, input, batch, timed, durations, routes, failures);
       counts.scored += batch.rows.length - (failures.length - batch.failures.length);
       counts.failed += failures.length;
       firstFailure ??= failures.sort((a, b) => a.row - b.row)[0];
-      await Promise.all([scores.write(scored), rowErrors.write(encodeFailureLines(failures.sort((a, b) => a.row - b.row)))]);
+      await timed('write', () => Promise.all([scores.write(scored), rowErrors.write(encodeFailureLines(failures.sort((a, b) => a.row - b.row)))]));
       request.onProgress?.({ bytesRead: progress.bytesRead, bytesTotal, rowsScored: counts.scored, rowsFailed: counts.failed });
       if (request.signal?.aborted) throw new HotpathError('the run was cancelled', { status: 499, expose: true });
     }
     if (counts.scored + counts.failed === 0) {
       const what = request.range ? `no rows start in bytes [${request.range.start}, ${request.range.end})` : 'the file has no rows';
       if (!request.range) throw new BatchInputError(`object '${request.key}' is empty: ${what}`);
-      await Promise.all([scores.finish(), rowErrors.finish()]);
+      await timed('write', () => Promise.all([scores.finish(), rowErrors.finish()]));
       return await writeManifest(outputs, keys, manifestOf({ status: 'succeeded', outputs: { scores: keys.scores, rowErrors: keys.rowErrors } }));
     }
-    await Promise.all([scores.finish(), rowErrors.finish()]);
+    await timed('write', () => Promise.all([scores.finish(), rowErrors.finish()]));
     if (counts.scored === 0) {
       keepErrors = true;
       const reason = `none of the ${counts.failed} rows could be scored; the first, row ${firstFailure!.row}: ${firstFailure!.reason} (all in ${keys.rowErrors})`;
@@ -206,19 +220,12 @@ export function readRows(source: InputSource, format: InputFormat, input: BatchM
  */
 async function scoreBatch(
   core: InferenceCore, request: ScoreObjectRequest, model: ManifestModel, input: BatchModelInput, batch: RowBatch,
-  durations: StageDurations, routes: Set<string>, failures: RowFailure[],
+  timed: <T>(stage: 'infer', step: () => Promise<T>) => Promise<T>, durations: StageDurations, routes: Set<string>, failures: RowFailure[],
 ): Promise<string> {
-  const run = async (rows: readonly number[], values: Float32Array) => {
-    const started = performance.now();
-    try {
-      return await infer(core, {
-        model: model.name, version: model.version, deadline: request.deadline, signal: request.signal,
-        inputs: [{ name: input.name, datatype: 'FP32', shape: [rows.length, ...batch.rowShape], data: values }],
-      });
-    } finally {
-      durations.infer += performance.now() - started;
-    }
-  };
+  const run = (rows: readonly number[], values: Float32Array) => timed('infer', () => infer(core, {
+    model: model.name, version: model.version, deadline: request.deadline, signal: request.signal,
+    inputs: [{ name: input.name, datatype: 'FP32', shape: [rows.length, ...batch.rowShape], data: values }],
+  }));
   try {
     const answer = await run(batch.rows, batch.values);
     routes.add(answer.route);
