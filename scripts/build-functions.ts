@@ -5,7 +5,11 @@
  *
  * The ONNX runtimes and the AWS SDK are left external: onnxruntime-web comes from the
  * runtime layer (/opt/nodejs/node_modules), onnxruntime-node only runs in the GPU task,
- * and the Node.js Lambda runtime ships the AWS SDK v3.
+ * and the Node.js Lambda runtime ships the AWS SDK v3. The batch functions (functions/batch/)
+ * bundle the SDK instead (client-s3, lib-storage, client-sfn, client-ecs at the versions
+ * package-lock.json pins; the runtime's copy is not ours to pin and lib-storage is not
+ * promised there): see BATCH_EXTERNAL_PACKAGES. The api and stream bundles keep it external
+ * (cold start; they import client-s3 only for models in S3).
  *
  * Beside each bundle goes a `.cjs` loader for `serverless invoke local` (see
  * writeInvokeLocalLoaders); the function zips do not ship it.
@@ -21,7 +25,7 @@ import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { FUNCTION_BUNDLE_OPTIONS } from './function-bundle-options';
+import { EXTERNAL_PACKAGES, FUNCTION_BUNDLE_OPTIONS } from './function-bundle-options';
 
 const root = process.cwd();
 const functionsDir = join(root, 'functions');
@@ -36,6 +40,15 @@ const options: BuildOptions = {
   outbase: functionsDir,
   outExtension: { '.js': '.mjs' },
 };
+
+const batchFunctionsDir = join(functionsDir, 'batch') + sep;
+
+/**
+ * The batch bundles' externals: the whole SDK bundled, client-lambda too (only the local shard
+ * plan under serverless-offline calls it, but esbuild hoists its import to the bundle's top, so
+ * an external one would load from the runtime's SDK at every INIT).
+ */
+const BATCH_EXTERNAL_PACKAGES = EXTERNAL_PACKAGES.filter((pkg) => pkg !== '@aws-sdk/*');
 
 /** Every `*-handler.ts` under functions/, as absolute paths, sorted. */
 function findHandlerEntries(dir = functionsDir): string[] {
@@ -125,7 +138,17 @@ async function main(): Promise<void> {
   }
 
   const started = performance.now();
-  const { metafile } = await build({ ...options, metafile: true, entryPoints: entries });
+  const batchEntries = entries.filter((e) => e.startsWith(batchFunctionsDir));
+  const otherEntries = entries.filter((e) => !e.startsWith(batchFunctionsDir));
+  const builds = await Promise.all([
+    otherEntries.length > 0 ? build({ ...options, metafile: true, entryPoints: otherEntries }) : undefined,
+    batchEntries.length > 0 ? build({ ...options, external: BATCH_EXTERNAL_PACKAGES, metafile: true, entryPoints: batchEntries }) : undefined,
+  ]);
+  const metafile: Metafile = { inputs: {}, outputs: {} };
+  for (const result of builds) {
+    Object.assign(metafile.inputs, result?.metafile.inputs);
+    Object.assign(metafile.outputs, result?.metafile.outputs);
+  }
   mkdirSync(outDir, { recursive: true });
   writeFileSync(metafilePath, JSON.stringify({ ...metafile, entries: entries.map((e) => relative(root, e)) }));
   writeInvokeLocalLoaders(metafile);
