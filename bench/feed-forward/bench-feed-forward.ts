@@ -2,8 +2,10 @@
  * Feed-forward graphs on the kernel backend against onnxruntime, same run (issue 13):
  * - cold start, process start to first answer, of the built handler bundle with one model
  *   (iris-classifier, mlp-medium) on its kernel plan, on onnxruntime-web (HOTPATH_WASM_MODELS)
- *   and on native onnxruntime-node (HOTPATH_BACKEND=native), rounds interleaved, one thread;
- *   Python + onnxruntime the same way where `python3 -c "import onnxruntime"` works;
+ *   and on native onnxruntime-node (HOTPATH_BACKEND=native), rounds interleaved and rotated, one
+ *   thread; a Python 3 process with onnxruntime 1.30.0 the same way, from a virtualenv the bench
+ *   makes once (bench/.venv-onnxruntime, gitignored) with pip from the machine's configured index;
+ *   where that fails, the bench says why and carries on without the row;
  * - warm session.run p50 at batch 1 and 32 for iris-classifier and the benchmark MLPs on the three
  *   backends in one process, calls rotated so drift hits all alike.
  * Writes bench/results/feed-forward.json and prints the BENCHMARKS.md section.
@@ -12,7 +14,7 @@
  * flock /tmp/hotpath-bench.lock npm run bench:feed-forward -- --runs 10 --samples 300
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -70,6 +72,35 @@ function coldEnv(model: string, kind: ColdKind): NodeJS.ProcessEnv {
   };
 }
 
+const ORT_PYTHON_VERSION = '1.30.0';
+const NUMPY_VERSION = '2.4.6';
+const venvDir = join(root, 'bench/.venv-onnxruntime');
+const venvPython = join(venvDir, 'bin/python');
+const VENV_CHECK = `import onnxruntime, numpy; assert onnxruntime.__version__ == "${ORT_PYTHON_VERSION}", onnxruntime.__version__`;
+
+/**
+ * The Python interpreter with onnxruntime 1.30.0 and numpy: bench/.venv-onnxruntime, made on the
+ * first run (`python3 -m venv`, then pip from the machine's configured index and find-links) and
+ * reused while it imports the right onnxruntime. `reason` says plainly why there is none.
+ */
+function pythonWithOnnxruntime(): { python: string } | { reason: string } {
+  const check = () => spawnSync(venvPython, ['-c', VENV_CHECK], { encoding: 'utf8' });
+  if (existsSync(venvPython) && check().status === 0) return { python: venvPython };
+  console.log(`bench:feed-forward: making ${venvDir} (python3 -m venv; pip install onnxruntime==${ORT_PYTHON_VERSION} numpy==${NUMPY_VERSION}), once`);
+  rmSync(venvDir, { recursive: true, force: true });
+  const venv = spawnSync('python3', ['-m', 'venv', venvDir], { encoding: 'utf8' });
+  if (venv.error || venv.status !== 0) return { reason: `\`python3 -m venv\` failed: ${(venv.error?.message ?? venv.stderr).trim().split('\n').pop()}` };
+  // Few retries and a short timeout: an unreachable default index costs seconds, not minutes.
+  const pip = spawnSync(venvPython, ['-m', 'pip', 'install', '--quiet', '--retries', '1', '--timeout', '10', `onnxruntime==${ORT_PYTHON_VERSION}`, `numpy==${NUMPY_VERSION}`], { encoding: 'utf8' });
+  const verified = pip.status === 0 ? check() : undefined;
+  if (pip.status !== 0 || verified?.status !== 0) {
+    const tail = ((pip.status !== 0 ? pip.stderr : verified?.stderr) ?? '').trim().split('\n').filter((l) => !l.startsWith('WARNING: Retrying')).pop();
+    rmSync(venvDir, { recursive: true, force: true });
+    return { reason: `pip could not install onnxruntime==${ORT_PYTHON_VERSION} numpy==${NUMPY_VERSION} into a venv (${tail ?? `exit ${pip.status}`})` };
+  }
+  return { python: venvPython };
+}
+
 /** Python: import onnxruntime, create the session (1 thread), answer one row: the same work as the handler's. */
 const PYTHON_CHILD = [
   'import sys, time, json', 'import numpy as np', 'import onnxruntime as ort',
@@ -99,7 +130,7 @@ async function coldSample(command: string, args: string[], env: NodeJS.ProcessEn
 
 interface ColdRow { model: string; kind: ColdKind; samples: number[] }
 
-async function runCold(runs: number, python: boolean): Promise<ColdRow[]> {
+async function runCold(runs: number, python: string | undefined): Promise<ColdRow[]> {
   const entries = manifest();
   const dir = mkdtempSync(join(tmpdir(), 'hotpath-ff-cold-'));
   const rows: ColdRow[] = [{ model: '-', kind: 'node -e 0', samples: [] }];
@@ -112,12 +143,14 @@ async function runCold(runs: number, python: boolean): Promise<ColdRow[]> {
       return [model, file];
     }));
     for (let round = 0; round < runs; round++) {
-      for (const row of rows) {
+      // Rotated: each round starts one row later, so no row always follows the same one.
+      for (let j = 0; j < rows.length; j++) {
+        const row = rows[(round + j) % rows.length]!;
         const entry = entries.models.find((m) => m.name === row.model);
         const sample = row.kind === 'node -e 0'
           ? await coldSample(process.execPath, ['-e', 'process.stdout.write("@@cold "+JSON.stringify({origin:performance.timeOrigin,responded:performance.now()})+"\\n")'], { PATH: process.env.PATH })
           : row.kind === 'python-onnxruntime'
-            ? await coldSample('python3', ['-c', PYTHON_CHILD, join(modelsDir, entry!.file), String(entry!.inputs[0]!.shape[1])], { PATH: process.env.PATH, OMP_NUM_THREADS: '1' })
+            ? await coldSample(python!, ['-c', PYTHON_CHILD, join(modelsDir, entry!.file), String(entry!.inputs[0]!.shape[1])], { PATH: process.env.PATH, OMP_NUM_THREADS: '1' })
             : await coldSample(process.execPath, [join(root, 'bench/cold/cold-child.mjs'), bundle, events.get(row.model as (typeof COLD_MODELS)[number])!], coldEnv(row.model, row.kind));
         if (sample !== undefined) row.samples.push(sample);
       }
@@ -182,7 +215,7 @@ function median(values: readonly number[]): number {
   return percentile(values, 0.5);
 }
 
-function coldResults(rows: readonly ColdRow[]): BenchResult[] {
+function coldResults(rows: readonly ColdRow[], pythonMissing: string | undefined): BenchResult[] {
   const results: BenchResult[] = [];
   for (const model of COLD_MODELS) {
     const of = (kind: ColdKind) => rows.find((r) => r.model === model && r.kind === kind);
@@ -191,8 +224,8 @@ function coldResults(rows: readonly ColdRow[]): BenchResult[] {
     results.push(compareWithAnchor({ case: `cold/${model}/kernel-vs-web`, metric: 'median_ms', value: kernel, lower_is_better: true }, 'onnxruntime-web 1.30 (HOTPATH_WASM_MODELS), same run', median(of('onnxruntime-web')!.samples)));
     const python = of('python-onnxruntime');
     results.push(python && python.samples.length > 0
-      ? compareWithAnchor({ case: `cold/${model}/kernel-vs-python`, metric: 'median_ms', value: kernel, lower_is_better: true }, 'python3 + onnxruntime, same run', median(python.samples), 1.0)
-      : { case: `cold/${model}/kernel-vs-python`, metric: 'median_ms', value: kernel, lower_is_better: true, note: 'python3 has no onnxruntime on this machine (and only the npm registry is reachable): not measured' });
+      ? compareWithAnchor({ case: `cold/${model}/kernel-vs-python`, metric: 'median_ms', value: kernel, lower_is_better: true }, `python3 + onnxruntime ${ORT_PYTHON_VERSION} (1 intra-op thread), same run`, median(python.samples), 1.0)
+      : { case: `cold/${model}/kernel-vs-python`, metric: 'median_ms', value: kernel, lower_is_better: true, note: `python + onnxruntime not measured: ${pythonMissing ?? 'every sample failed'}` });
   }
   return results;
 }
@@ -211,11 +244,11 @@ function printSection(cold: readonly ColdRow[], warm: readonly WarmRow[], runs: 
     `\`flock /tmp/hotpath-bench.lock npm run bench:feed-forward -- --runs ${runs} --samples ${samples}\`, ${new Date().toISOString().slice(0, 16)} UTC, ${cpus().length} cores (nproc), ${cpu}, Node ${process.versions.node}; one thread everywhere.`, '',
   ];
   if (cold.length > 0) {
-    lines.push(`Cold start, spawn to first answer of the built handler bundle, median of ${runs} interleaved rounds:`, '', '| model | kernel plan | onnxruntime-web | onnxruntime-node | python + onnxruntime | kernel / node |', '| --- | --- | --- | --- | --- | --- |');
+    lines.push(`Cold start, spawn to first answer of the built handler bundle, median of ${runs} interleaved, rotated rounds:`, '', '| model | kernel plan | onnxruntime-web | onnxruntime-node | python + onnxruntime | kernel / node | kernel / python |', '| --- | --- | --- | --- | --- | --- | --- |');
     for (const model of COLD_MODELS) {
       const m = (kind: ColdKind) => { const r = cold.find((x) => x.model === model && x.kind === kind); return r && r.samples.length > 0 ? median(r.samples) : undefined; };
       const cell = (v: number | undefined) => (v === undefined ? 'not measured' : `${v.toFixed(0)} ms`);
-      lines.push(`| ${model} | ${cell(m('kernel'))} | ${cell(m('onnxruntime-web'))} | ${cell(m('onnxruntime-node'))} | ${cell(m('python-onnxruntime'))} | ${(m('kernel')! / m('onnxruntime-node')!).toFixed(2)}× |`);
+      lines.push(`| ${model} | ${cell(m('kernel'))} | ${cell(m('onnxruntime-web'))} | ${cell(m('onnxruntime-node'))} | ${cell(m('python-onnxruntime'))} | ${(m('kernel')! / m('onnxruntime-node')!).toFixed(2)}× | ${m('python-onnxruntime') === undefined ? 'not measured' : `${(m('kernel')! / m('python-onnxruntime')!).toFixed(2)}×`} |`);
     }
     lines.push('', `\`node -e 0\`: ${median(cold[0]!.samples).toFixed(0)} ms.`, '');
   }
@@ -234,12 +267,14 @@ async function main(): Promise<void> {
     const built = spawnSync(process.execPath, [resolve('node_modules/tsx/dist/cli.mjs'), 'scripts/build-functions.ts'], { stdio: 'inherit' });
     if (built.status !== 0) throw new Error('build:functions failed');
   }
-  const python = !warmOnly && spawnSync('python3', ['-c', 'import onnxruntime, numpy'], { stdio: 'ignore' }).status === 0;
-  if (!warmOnly) console.log(`bench:feed-forward: cold starts (${python ? 'with' : 'without'} python + onnxruntime: ${python ? 'importable' : 'python3 -c "import onnxruntime" fails here'})`);
+  const found = warmOnly ? undefined : pythonWithOnnxruntime();
+  const python = found && 'python' in found ? found.python : undefined;
+  const pythonMissing = found && 'reason' in found ? found.reason : undefined;
+  if (!warmOnly) console.log(`bench:feed-forward: cold starts (${python ? `with python + onnxruntime ${ORT_PYTHON_VERSION} from ${python}` : `without python + onnxruntime: ${pythonMissing}`})`);
   const cold = warmOnly ? [] : await runCold(runs, python);
   console.log('bench:feed-forward: warm session.run');
   const warm = coldOnly ? [] : await runWarm(samples);
-  const path = writeBenchResults('feed-forward', [...(cold.length ? coldResults(cold) : []), ...warmResults(warm)]);
+  const path = writeBenchResults('feed-forward', [...(cold.length ? coldResults(cold, pythonMissing) : []), ...warmResults(warm)]);
   console.log(`bench:feed-forward: ${path} (${describeMachine()})`);
   printSection(cold, warm, runs, samples);
 }
