@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FilesystemObjectStorage } from '../../../lib/batch/filesystem-object-storage';
@@ -24,7 +24,7 @@ export async function temporaryStorage(): Promise<{ root: string; storage: Files
     storage,
     async put(key, body) {
       const file = storage.pathOf(key);
-      await import('node:fs/promises').then(({ mkdir }) => mkdir(path.dirname(file), { recursive: true }));
+      await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, body);
     },
     dispose: () => rm(root, { recursive: true, force: true }),
