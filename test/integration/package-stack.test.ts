@@ -320,14 +320,33 @@ function splitOf(value: unknown): string[] {
   return source.split(delimiter);
 }
 
-describe('serverless package (offline, --param="gpuTask=true")', () => {
+/** The batch functions' logical IDs (custom.batchVariants in serverless.yml). */
+const BATCH_FUNCTION_IDS = ['BatchAssembleLambdaFunction', 'BatchS3LambdaFunction', 'BatchShardWorkerLambdaFunction', 'BatchSqsLambdaFunction'];
+/**
+ * The batch zips bundle the AWS SDK (scripts/build-functions.ts): 0.9 MB zipped, 3.4 MB
+ * unzipped with the source map (the api zip: 0.3 / 0.9 MB). Under the api's 2 MB zipped
+ * ceiling; unzipped, a margin of its own.
+ */
+const MAX_BATCH_FUNCTION_UNZIPPED_BYTES = 5 * 1024 * 1024;
+
+/** The grants of every role and standalone policy on a role, as `role: effect action resource` strings. */
+function grantsByRole(template: CfnTemplate): string[] {
+  const inline = resourcesOfType(template, 'AWS::IAM::Role').flatMap(([id, role]) => grantsOf(role as unknown as IamRoleProperties).map((grant) => `${id}: ${grant}`));
+  const standalone = resourcesOfType(template, 'AWS::IAM::Policy').flatMap(([, policy]) =>
+    (policy.Roles as { Ref: string }[]).flatMap(({ Ref }) => grantsOf({ Policies: [policy] } as unknown as IamRoleProperties).map((grant) => `${Ref}: ${grant}`)),
+  );
+  return [...inline, ...standalone];
+}
+
+describe('serverless package (offline, --param="gpuTask=true" with --param="batch=true")', () => {
   let outDir: string;
   let template: CfnTemplate;
   let resource: (logicalId: string) => Record<string, unknown>;
 
   beforeAll(async () => {
     outDir = mkdtempSync(join(tmpdir(), 'hotpath-package-gpu-'));
-    await packageStack(outDir, GPU_TASK_PARAMS);
+    // One run for both variants and their combination (the batch functions' GPU hand-off).
+    await packageStack(outDir, [...GPU_TASK_PARAMS, '--param=batch=true']);
     template = readTemplate(outDir);
     resource = (logicalId) => {
       expect(template.Resources).toHaveProperty(logicalId);
@@ -434,13 +453,14 @@ describe('serverless package (offline, --param="gpuTask=true")', () => {
     expect(resource('GpuTaskDefinition').TaskRoleArn).toBeUndefined();
   });
 
-  it("grants the container instances only the ECS agent's calls on this cluster, and no role beyond these three", () => {
+  it("grants the container instances only the ECS agent's calls on this cluster, and no role beyond these three and the batch ones", () => {
     const instance = resource('GpuTaskInstanceRole') as unknown as IamRoleProperties;
     const cluster = JSON.stringify({ 'Fn::GetAtt': ['GpuTaskCluster', 'Arn'] });
     const onCluster = ` if {"ArnEquals":{"ecs:cluster":${cluster}}}`;
     const roles = resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id).sort();
 
-    expect(roles).toEqual(['GpuTaskExecutionRole', 'GpuTaskInstanceRole', 'IamRoleLambdaExecution']);
+    // The batch functions', the GPU batch job's, and the shard state machine's (serverless-step-functions).
+    expect(roles).toEqual(['BatchFunctionRole', 'BatchGpuTaskRole', 'GpuTaskExecutionRole', 'GpuTaskInstanceRole', 'HotpathDashdevDashbatchDashshardsRole', 'IamRoleLambdaExecution']);
     expect(instance.AssumeRolePolicyDocument.Statement.map((s) => [s.Principal.Service, s.Action])).toEqual([['ec2.amazonaws.com', 'sts:AssumeRole']]);
     expect(instance.ManagedPolicyArns).toBeUndefined();
     expect(grantsOf(instance)).toEqual([
@@ -472,6 +492,47 @@ describe('serverless package (offline, --param="gpuTask=true")', () => {
     expect(new Set(grantsOf(role).map((grant) => grant.split(' ')[1]))).toEqual(
       new Set(['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:TagResource', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']),
     );
+  });
+
+  it('lets only the batch role receive from the queue: no SQS grant on the api function\'s role', () => {
+    const queue = JSON.stringify({ 'Fn::GetAtt': ['BatchQueue', 'Arn'] });
+    const sqsGrants = grantsByRole(template).filter((grant) => grant.includes(' sqs:'));
+    const mapping = resource('BatchSqsEventSourceMappingSQSBatchQueue');
+
+    expect(sqsGrants.sort()).toEqual(
+      ['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'ReceiveMessage'].map((action) => `BatchFunctionRole: Allow sqs:${action} ${queue}`),
+    );
+    expect(grantsOf(resource('IamRoleLambdaExecution') as unknown as IamRoleProperties).filter((grant) => grant.includes('sqs:'))).toEqual([]);
+    expect(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([id]) => id)).toEqual(['BatchSqsEventSourceMappingSQSBatchQueue']);
+    expect(mapping).toMatchObject({ EventSourceArn: JSON.parse(queue), FunctionName: { 'Fn::GetAtt': ['BatchSqsLambdaFunction', 'Arn'] }, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect((template.Resources.BatchSqsEventSourceMappingSQSBatchQueue as { DependsOn?: unknown }).DependsOn).toEqual(['BatchFunctionRole']);
+  });
+
+  it('keeps the batch functions, on their own role, out of the VPC the api function is in', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+
+    expect(functions.map(([id]) => id).sort()).toEqual(['ApiLambdaFunction', ...BATCH_FUNCTION_IDS]);
+    for (const [id, fn] of functions) {
+      const batch = id !== 'ApiLambdaFunction';
+      expect({ id, inVpc: fn.VpcConfig !== undefined, role: fn.Role }).toEqual({ id, inVpc: !batch, role: { 'Fn::GetAtt': [batch ? 'BatchFunctionRole' : 'IamRoleLambdaExecution', 'Arn'] } });
+    }
+  });
+
+  it('bundles the AWS SDK into the batch zips, under the size ceilings, and leaves the api bundle importing the runtime\'s', () => {
+    const artifacts = readFunctionArtifacts(outDir, template);
+    const bundleOf = (fn: FunctionArtifacts) => {
+      const name = readZipEntries(join(outDir, fn.code.zip)).map((e) => e.name).find((n) => n.endsWith('.mjs'))!;
+      return readZipFile(join(outDir, fn.code.zip), name).toString('utf8');
+    };
+    const sdkImports = (source: string) => [...new Set(source.match(/(?:from\s*|import\(\s*)["']@aws-sdk\/[\w-]+["']/g) ?? [])];
+
+    expect(artifacts.map((fn) => fn.logicalId).sort()).toEqual(['ApiLambdaFunction', ...BATCH_FUNCTION_IDS]);
+    for (const fn of artifacts.filter((a) => a.logicalId !== 'ApiLambdaFunction')) {
+      expect({ id: fn.logicalId, sdkImports: sdkImports(bundleOf(fn)) }).toEqual({ id: fn.logicalId, sdkImports: [] });
+      expect(fn.code.zippedBytes).toBeLessThan(MAX_FUNCTION_ZIP_BYTES);
+      expect(fn.code.unzippedBytes).toBeLessThan(MAX_BATCH_FUNCTION_UNZIPPED_BYTES);
+    }
+    expect(sdkImports(bundleOf(artifacts.find((a) => a.logicalId === 'ApiLambdaFunction')!))).toEqual(['import("@aws-sdk/client-s3"']);
   });
 
   it("hands the functions the load balancer's DNS name and the server port as HOTPATH_REMOTE_URL", () => {
