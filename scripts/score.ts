@@ -51,19 +51,27 @@ async function main(): Promise<number> {
   const quiet = { info() {}, warn: (message: string) => console.error(message), error: (message: string) => console.error(message) };
   const runtime = await createServingRuntime(loadServingConfig(process.env, { models: known ? [values.model] : [] }), quiet);
   const bar = values.quiet ? undefined : new SingleBar({
-    format: 'scoring [{bar}] {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}',
+    format: 'scoring [{bar}] {percentage}% | {rows} rows | {rate} rows/s | ETA {etaText}',
     hideCursor: true,
     etaBuffer: 50,
   });
   const started = performance.now();
+  let lastDrawn = 0;
   const onProgress = (progress: BatchProgress) => {
+    if (!bar) return;
+    const now = performance.now();
+    if (barStarted && now - lastDrawn < 100) return; // redrawn at most 10 times a second
+    lastDrawn = now;
     const rows = progress.rowsScored + progress.rowsFailed;
-    const seconds = (performance.now() - started) / 1000;
-    if (bar && !barStarted) {
-      bar.start(Math.max(1, progress.bytesTotal), 0, { rows: 0, rate: 0 });
+    const seconds = (now - started) / 1000;
+    // ETA from bytes (the only total known before the end) at the rate so far; bytes arrive in 1 MiB reads.
+    const etaSeconds = progress.bytesRead > 0 ? ((progress.bytesTotal - progress.bytesRead) * seconds) / progress.bytesRead : undefined;
+    const payload = { rows, rate: Math.round(rows / Math.max(seconds, 1e-3)), etaText: etaSeconds === undefined ? '-' : `${Math.ceil(etaSeconds)}s` };
+    if (!barStarted) {
+      bar.start(Math.max(1, progress.bytesTotal), 0, payload);
       barStarted = true;
     }
-    bar?.update(progress.bytesRead, { rows, rate: Math.round(rows / Math.max(seconds, 1e-3)) });
+    bar.update(progress.bytesRead, payload);
   };
   let barStarted = false;
   try {
@@ -71,7 +79,11 @@ async function main(): Promise<number> {
       { core: runtime, storage: input, outputStorage: output },
       { key: path.basename(file), model: values.model, version: values.version, outputPrefix: '', batchSize, idColumn: values['id-column'], rerunFailed: values.rerun, onProgress },
     );
-    if (barStarted) bar?.stop();
+    if (barStarted && bar) {
+      const seconds = (performance.now() - started) / 1000;
+      bar.update(bar.getTotal(), { rows: manifest.rows.in, rate: Math.round(manifest.rows.in / Math.max(seconds, 1e-3)), etaText: '0s' });
+      bar.stop();
+    }
     if (duplicate) console.error(`already scored (this file's manifest was there; --rerun scores a failed one again)`);
     console.log(JSON.stringify(manifest, null, 2));
     if (manifest.status === 'failed') console.error(`failed: ${manifest.reason}`);
