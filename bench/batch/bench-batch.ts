@@ -143,8 +143,11 @@ async function measureCase(runtime: ServingRuntime, storage: FilesystemObjectSto
 
   // The whole pipeline.
   started = performance.now();
-  const { manifest } = await scoreObject({ core: runtime, storage }, { key: c.key, model: c.model, outputPrefix: `pipeline-${Date.now()}` });
+  const outputPrefix = `pipeline-${Date.now()}`;
+  const { manifest } = await scoreObject({ core: runtime, storage }, { key: c.key, model: c.model, outputPrefix });
   const pipelineMs = performance.now() - started;
+  rmSync(path.join(dataDir, outputPrefix), { recursive: true, force: true });
+  rmSync(path.join(dataDir, 'stage-write'), { recursive: true, force: true });
   if (manifest.status !== 'succeeded' || manifest.rows.scored !== c.rows) throw new Error(`${c.name}: pipeline run ${JSON.stringify(manifest)}`);
   log(`${c.name}: pipeline ${(pipelineMs / 1000).toFixed(2)} s ${JSON.stringify(manifest.durationsMs)}`);
   return { readParseMs, csvParseOnlyMs, inferMs, writeMs, pipelineMs, pipelineSplit: manifest.durationsMs };
