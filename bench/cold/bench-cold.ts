@@ -133,10 +133,15 @@ function localResults(rows: readonly ColdSummary[], configs: readonly ColdConfig
     results.push(compareWithAnchor({ case: `${TARGET_ROW} vs native`, metric: 'median_ms', value: round(wasm.medianMs), lower_is_better: true }, NATIVE_ROW, round(native.medianMs), 1.3));
   }
   // Issue 11: silero-vad alone on its kernel plan (HOTPATH_BACKEND=wasm serves it from the kernels) vs native onnxruntime-node.
-  const sileroKernel = byId.get('wasm/t1/silero-vad/eager/min');
+  const sileroKernel = byId.get('kernel/t1/silero-vad/eager/min');
   const sileroNative = byId.get('native/t1/silero-vad/eager/min');
   if (sileroKernel && sileroNative) {
-    results.push(compareWithAnchor({ case: 'silero-vad alone: kernels vs native', metric: 'median_ms', value: round(sileroKernel.medianMs), lower_is_better: true, note: 'wasm/t1/silero-vad: served by kernel:silero-vad-v5 where the manifest has its plan' }, 'native/t1/silero-vad/eager/min', round(sileroNative.medianMs), 1.3));
+    results.push(compareWithAnchor({ case: 'silero-vad alone: kernels vs native', metric: 'median_ms', value: round(sileroKernel.medianMs), lower_is_better: true, note: 'kernel/t1/silero-vad: served by kernel:silero-vad-v5 (route checked on every sample)' }, 'native/t1/silero-vad/eager/min', round(sileroNative.medianMs), 1.3));
+  }
+  // Issue 13: the default set as deployed (iris-classifier and silero-vad on kernel plans, text-detector on onnxruntime-web) vs native.
+  const kernelDefault = byId.get('kernel/t1/default/eager/min');
+  if (kernelDefault && native) {
+    results.push(compareWithAnchor({ case: 'kernel/t1/default/eager/min vs native', metric: 'median_ms', value: round(kernelDefault.medianMs), lower_is_better: true }, NATIVE_ROW, round(native.medianMs), 1.3));
   }
   if (wasm && nodeE0) {
     const above = wasm.medianMs - nodeE0.medianMs;

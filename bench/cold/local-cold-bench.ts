@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ColdConfig } from './cold-configs';
+import { backendEnv, expectedRoute, type ColdConfig } from './cold-configs';
 import type { BundleVariant } from './cold-bundles';
 import type { SampleOutcome } from './cold-stats';
 import type { S3ColdSetup } from './s3-cold-setup';
@@ -56,7 +56,7 @@ function childEnv(config: ColdConfig, context: LocalBenchContext): NodeJS.Proces
   };
   if (config.sourceMaps) env.NODE_OPTIONS = '--enable-source-maps';
   if (config.kind === 'api') {
-    env.HOTPATH_BACKEND = config.backend;
+    Object.assign(env, backendEnv(config));
     env.HOTPATH_WASM_THREADS = String(config.threads);
     env.HOTPATH_MODELS = config.models;
     env.HOTPATH_INIT = config.init;
@@ -145,6 +145,8 @@ export async function runColdSample(config: ColdConfig, context: LocalBenchConte
   const s3Source = record.logs.find((l) => typeof l.s3 === 'string')?.s3;
   const expected = config.s3 === undefined ? undefined : config.s3 === 'download' ? 'downloaded' : 'reused';
   if (s3Source !== expected) return { ok: false, reason: `the model's artifact was ${s3Source ?? 'read from the layer'}, expected ${expected ?? 'the layer'}`, stderr };
+  const route = record.logs.find((l) => l.model === firstModel(config, config.modelsDir ?? context.modelsDir) && typeof l.route === 'string' && typeof l.sessionMs === 'number')?.route;
+  if (expectedRoute(config) !== undefined && route !== expectedRoute(config)) return { ok: false, reason: `the answering model was served on ${route ?? 'no route its ready line names'}, expected ${expectedRoute(config)} (${config.backend})`, stderr };
   return { ok: true, ...phasesOf(config, record, spawnedAt) };
 }
 
