@@ -58,6 +58,21 @@ describe('ownedLineBytes and lineRowBoundaries', () => {
   });
 });
 
+describe('parseFeature fast path', () => {
+  it('answers exactly what Number() answers for short decimals, and refuses what the pattern refuses', () => {
+    const decimal = (value: string) => (/^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/.test(value) ? Number(value) : undefined);
+    fc.assert(
+      fc.property(fc.stringMatching(/^-?[0-9]{0,10}\.?[0-9]{0,8}$/), (cell) => {
+        expect(Object.is(parseFeature(cell), decimal(cell))).toBe(true);
+      }),
+      { numRuns: 2000, seed: 1203 },
+    );
+    for (const cell of ['-0', '-0.0', '.5', '5.', '-', '.', '-.', '123456789012345', '1234567890123456', '0.1', '4.35']) {
+      expect(Object.is(parseFeature(cell), decimal(cell))).toBe(true);
+    }
+  });
+});
+
 describe('encodeScoreLines', () => {
   it('writes one line per row: numbers for scalar outputs, arrays for vectors, shape + data beyond, null for NaN', () => {
     const text = encodeScoreLines([7, 9], ['a"b', undefined], [
