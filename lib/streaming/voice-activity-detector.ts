@@ -20,12 +20,23 @@ export interface VoiceDetectorOptions extends SegmenterOptions {
   /**
    * When the gate reopens, the last this many skipped windows run through the model first (their
    * probabilities stay 0): the recurrent state then has heard the noise before the onset, as it
-   * has ungated. Default 16 (512 ms at 16 kHz).
+   * has ungated. Default 4.
    */
   readonly prerollFrames?: number;
+  /** After the last frame above the gate (or in a segment), this many quiet frames still run the model (default 8). */
+  readonly hangoverFrames?: number;
+  /**
+   * Silero's LSTM cell state integrates without bound on noise (one unit gains ~0.85 per frame:
+   * thousands after minutes) and the ungated segments depend on it, so when the gate reopens the
+   * cell state advances by the skipped frames not replayed times its per-frame change on noise,
+   * learnt as an exponential average (this weight) over the quiet frames that ran. 0 turns it off. Default 0.1.
+   */
+  readonly noiseRateWeight?: number;
 }
 
-const DEFAULT_PREROLL_FRAMES = 16;
+const DEFAULT_PREROLL_FRAMES = 4;
+const DEFAULT_HANGOVER_FRAMES = 8;
+const DEFAULT_NOISE_RATE_WEIGHT = 0.1;
 
 /** Frames seen, model calls made, frames the gate skipped. */
 export interface DetectorCounters {
@@ -55,6 +66,9 @@ export interface VoiceDetectorSnapshot {
   /** The skipped windows kept for the next preroll, and the length of the current skipped run. */
   readonly skippedWindows: readonly string[];
   readonly skippedRun: number;
+  /** Quiet frames that still run before the gate may skip, and the cell state's learnt change per noise frame. */
+  readonly hangover: number;
+  readonly noiseRate: string;
   readonly segmenter: SegmenterSnapshot;
 }
 
@@ -130,6 +144,11 @@ export class VoiceActivityDetector {
   #skippedWindows: Float32Array[] = [];
   #skippedRun = 0;
   readonly #prerollFrames: number;
+  readonly #hangoverFrames: number;
+  readonly #noiseRateWeight: number;
+  #hangover = 0;
+  /** Per-frame change of the cell state (second half of the state) on quiet frames outside speech. */
+  #noiseRate = new Float32Array(SILERO_STATE_SIZE);
 
   constructor(step: SileroStep, options: VoiceDetectorOptions = {}, snapshot?: VoiceDetectorSnapshot) {
     const sampleRate = snapshot?.sampleRate ?? options.sampleRate ?? 16000;
@@ -138,6 +157,8 @@ export class VoiceActivityDetector {
     this.gated = snapshot?.gate ?? options.gate ?? true;
     this.#step = step;
     this.#prerollFrames = options.prerollFrames ?? DEFAULT_PREROLL_FRAMES;
+    this.#hangoverFrames = options.hangoverFrames ?? DEFAULT_HANGOVER_FRAMES;
+    this.#noiseRateWeight = options.noiseRateWeight ?? DEFAULT_NOISE_RATE_WEIGHT;
     ({ frame: this.#frame, context: this.#context } = SILERO_FRAMES[sampleRate]);
     this.#gate = new NoiseFloorGate(this.#frame / sampleRate, options.gateOptions, snapshot?.floorDbfs);
     this.#segmenter = new SileroSegmenter(sampleRate, this.#frame, options, snapshot?.segmenter);
@@ -155,6 +176,9 @@ export class VoiceActivityDetector {
       this.#finished = snapshot.finished;
       this.#skippedWindows = snapshot.skippedWindows.map(fromBase64);
       this.#skippedRun = snapshot.skippedRun;
+      this.#hangover = snapshot.hangover;
+      this.#noiseRate = fromBase64(snapshot.noiseRate);
+      if (this.#noiseRate.length !== SILERO_STATE_SIZE) throw new InvalidRequestError(`voice detector snapshot: 'noiseRate' must hold ${SILERO_STATE_SIZE} values`);
     }
   }
 
@@ -211,6 +235,7 @@ export class VoiceActivityDetector {
       window: toBase64(this.#window), fill: this.#fill, state: toBase64(this.#state), floorDbfs: this.#gate.floorDbfs,
       samples: this.#samples, frames: this.#frames, modelCalls: this.#modelCalls, skippedFrames: this.#skipped,
       finished: this.#finished, skippedWindows: this.#skippedWindows.map(toBase64), skippedRun: this.#skippedRun,
+      hangover: this.#hangover, noiseRate: toBase64(this.#noiseRate),
       segmenter: this.#segmenter.snapshot(),
     };
   }
@@ -229,6 +254,13 @@ export class VoiceActivityDetector {
   }
 
   async #preroll(options?: BackendRunOptions): Promise<void> {
+    // The skipped frames the preroll does not replay: the cell state moves on as it would have on noise.
+    const ahead = this.#skippedRun - this.#skippedWindows.length;
+    if (ahead > 0 && this.#noiseRateWeight > 0) {
+      const state = this.#state.slice();
+      for (let k = SILERO_STATE_SIZE / 2; k < SILERO_STATE_SIZE; k++) state[k] = state[k]! + ahead * this.#noiseRate[k]!;
+      this.#state = state;
+    }
     for (const window of this.#skippedWindows) {
       this.#modelCalls++;
       this.#state = (await this.#step(window, this.#state, options)).state;
@@ -259,9 +291,11 @@ export class VoiceActivityDetector {
     this.#frames++;
     let probability = 0;
     const inSpeech = this.#segmenter.inSpeech;
-    // Inside a segment every frame runs: its end is the model's decision, as ungated.
-    const quiet = this.gated && this.#gate.skips(meanSquare ?? frameFeatures(fresh, this.#frame, this.#frame).meanSquare[0]!, inSpeech);
-    const skip = quiet && !inSpeech;
+    // Inside a segment every frame runs: its end is the model's decision, as ungated; so do the hang-over's quiet frames after it.
+    const quiet = this.gated && this.#gate.skips(meanSquare ?? frameFeatures(fresh, this.#frame, this.#frame).meanSquare[0]!, inSpeech) && !inSpeech;
+    if (!quiet) this.#hangover = this.#hangoverFrames;
+    const skip = quiet && this.#hangover <= 0;
+    if (quiet) this.#hangover--;
     if (skip) {
       this.#skipped++;
       this.#remember();
@@ -270,6 +304,10 @@ export class VoiceActivityDetector {
       this.#modelCalls++;
       const result = await this.#step(this.#window.slice(), this.#state, options);
       probability = result.probability;
+      if (quiet && this.#noiseRateWeight > 0) {
+        const w = this.#noiseRateWeight;
+        for (let k = SILERO_STATE_SIZE / 2; k < SILERO_STATE_SIZE; k++) this.#noiseRate[k] = this.#noiseRate[k]! + w * (result.state[k]! - this.#state[k]! - this.#noiseRate[k]!);
+      }
       this.#state = result.state;
     }
     this.#segmenter.frame(probability, frameEnd, out);
