@@ -1,8 +1,10 @@
 /**
  * `npm run bench:serve`: what serving adds to inference.
- *   1. handler overhead: the in-process handler (full middy chain) vs session.run, JSON and binary requests;
+ *   1. handler overhead: the in-process handler (full middy chain) vs session.run, JSON and binary requests,
+ *      on onnxruntime-web (HOTPATH_WASM_MODELS=*) and, for iris-classifier and mlp-medium, on their kernel plans;
  *   2. tensor decode: 1M FP32 elements, Triton binary extension vs JSON;
- *   3. warm latency over HTTP under serverless-offline (what `npm start` runs) vs session.run.
+ *   3. warm latency over HTTP under serverless-offline (what `npm start` runs) vs session.run, onnxruntime-web.
+ * Every session's route is checked against its label (handler-overhead.ts; model metadata over HTTP).
  * Writes bench/results/serve.json and the `## Serving` section of BENCHMARKS.md. About 3–4 minutes on 2 cores.
  *
  * @example
@@ -30,12 +32,12 @@ const HEAVY_WARMUP = { count: 150, minMs: 1500, maxMs: 6000 };
 function overheadPlans(): OverheadPlan[] {
   const iris = rowsCase('iris-classifier', 4, 1);
   const mlp = rowsCase('mlp-medium', 784, 32);
-  return [
-    { serveCase: iris, encoding: 'json', warmup: CHEAP_WARMUP, loop: { count: 6000, maxMs: 4000 }, addedP50BudgetMs: 0.3 },
-    { serveCase: iris, encoding: 'binary', warmup: CHEAP_WARMUP, loop: { count: 6000, maxMs: 4000 }, addedP50BudgetMs: 0.3 },
-    { serveCase: mlp, encoding: 'json', warmup: HEAVY_WARMUP, loop: { count: 1500, maxMs: 16_000 }, targetRatio: 1.1 },
-    { serveCase: mlp, encoding: 'binary', warmup: HEAVY_WARMUP, loop: { count: 1500, maxMs: 16_000 }, targetRatio: 1.1 },
-  ];
+  return (['onnxruntime-web', 'kernel'] as const).flatMap((backend): OverheadPlan[] => [
+    { serveCase: iris, backend, encoding: 'json', warmup: CHEAP_WARMUP, loop: { count: 6000, maxMs: 4000 }, addedP50BudgetMs: 0.3 },
+    { serveCase: iris, backend, encoding: 'binary', warmup: CHEAP_WARMUP, loop: { count: 6000, maxMs: 4000 }, addedP50BudgetMs: 0.3 },
+    { serveCase: mlp, backend, encoding: 'json', warmup: HEAVY_WARMUP, loop: { count: 1500, maxMs: 16_000 }, targetRatio: 1.1 },
+    { serveCase: mlp, backend, encoding: 'binary', warmup: HEAVY_WARMUP, loop: { count: 1500, maxMs: 16_000 }, targetRatio: 1.1 },
+  ]);
 }
 
 /** The models the HTTP part's server loads (HOTPATH_MODELS): the default ONNX models and the benchmark MLPs. */
@@ -55,7 +57,7 @@ function overheadFinding(m: OverheadMeasurement, binary: OverheadMeasurement | u
   const missed = (m.plan.targetRatio !== undefined && ratio > m.plan.targetRatio) || (m.plan.addedP50BudgetMs !== undefined && added > m.plan.addedP50BudgetMs);
   const s = m.stages;
   const outside = (s.total ?? 0) - (s.decode ?? 0) - (s.infer ?? 0) - (s.encode ?? 0);
-  const head = `**${m.plan.serveCase.label}, ${m.plan.encoding} request** ${missed ? '(target not met)' : '(target met)'}: handler p50 ${m.handler.p50.toFixed(3)} ms vs session.run ${m.session.p50.toFixed(3)} ms `
+  const head = `**${m.plan.serveCase.label}, ${m.plan.backend}, ${m.plan.encoding} request** ${missed ? '(target not met)' : '(target met)'}: handler p50 ${m.handler.p50.toFixed(3)} ms vs session.run ${m.session.p50.toFixed(3)} ms `
     + `(ratio ${ratio.toFixed(3)}, +${added.toFixed(3)} ms). Server-Timing p50: decode+validate ${s.decode} ms, infer ${s.infer} ms, encode ${s.encode} ms, `
     + `routing/adapter/metrics inside the handler ${outside.toFixed(3)} ms; the rest (${Math.max(0, m.handler.p50 - (s.total ?? 0)).toFixed(3)} ms) is middy and Powertools around it.`;
   if (!missed || m.plan.encoding !== 'json') return head;
@@ -65,18 +67,30 @@ function overheadFinding(m: OverheadMeasurement, binary: OverheadMeasurement | u
     + `The time between the stages (and p99) moves from run to run on this shared 2-core machine, with the garbage the JSON path leaves behind.${bin}`;
 }
 
+/** Model metadata over HTTP: every ONNX model the server loads must say `backend: onnxruntime-web`, as the HTTP rows are labelled. */
+async function checkServedOnWasm(baseUrl: string, models: readonly string[]): Promise<void> {
+  for (const model of models) {
+    const metadata = await (await fetch(`${baseUrl}/v2/models/${model}`)).json() as { parameters?: { model_parameters?: { backend?: string } } };
+    const backend = metadata.parameters?.model_parameters?.backend;
+    if (backend !== 'onnxruntime-web') throw new Error(`serverless-offline serves '${model}' on ${backend ?? 'an unnamed backend'}, but the HTTP rows are labelled onnxruntime-web`);
+  }
+  log(`serverless-offline: ${models.join(', ')} on onnxruntime-web (model metadata)`);
+}
+
 async function main(): Promise<void> {
   const skipHttp = process.argv.includes('--skip-http');
   const started = performance.now();
   const loadAtStart = loadLine();
   log(`load average ${loadAtStart}`);
 
-  const api = await withStdoutDiscarded(() => createInProcessApi({ models: HTTP_MODELS.split(','), wasmThreads: 1 }));
+  // onnxruntime-web for every model (HOTPATH_WASM_MODELS=*); the models' kernel plans, as deployed, in a second runtime.
+  const api = await withStdoutDiscarded(() => createInProcessApi({ models: HTTP_MODELS.split(','), wasmThreads: 1, wasmModels: '*' }));
+  const kernelApi = await withStdoutDiscarded(() => createInProcessApi({ models: ['iris-classifier', 'mlp-medium'], wasmThreads: 1, wasmModels: [] }));
   const overhead: OverheadMeasurement[] = [];
   for (const plan of overheadPlans()) {
-    const m = await measureHandlerOverhead(api, plan);
+    const m = await measureHandlerOverhead(plan.backend === 'kernel' ? kernelApi : api, plan);
     overhead.push(m);
-    log(`handler ${plan.serveCase.label} ${plan.encoding}: p50 ${m.handler.p50.toFixed(4)} / ${m.session.p50.toFixed(4)} ms, p99 ${m.handler.p99.toFixed(3)} / ${m.session.p99.toFixed(3)} ms (n=${m.handler.n}) ${JSON.stringify(m.stages)}`);
+    log(`handler ${plan.serveCase.label} ${plan.encoding} ${plan.backend}: p50 ${m.handler.p50.toFixed(4)} / ${m.session.p50.toFixed(4)} ms, p99 ${m.handler.p99.toFixed(3)} / ${m.session.p99.toFixed(3)} ms (n=${m.handler.n}) ${JSON.stringify(m.stages)}`);
   }
 
   const decode = await measureTensorDecode(1_000_000, 6000);
@@ -87,9 +101,10 @@ async function main(): Promise<void> {
   if (!skipHttp) {
     const build = spawnSync(process.execPath, [resolve(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'scripts/build-functions.ts'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
     if (build.status !== 0) throw new Error('npm run build:functions failed; the HTTP part serves dist/functions');
-    const server = await startOfflineServer({ env: { HOTPATH_MODELS: HTTP_MODELS, HOTPATH_WASM_THREADS: '1' } });
+    const server = await startOfflineServer({ env: { HOTPATH_MODELS: HTTP_MODELS, HOTPATH_WASM_THREADS: '1', HOTPATH_WASM_MODELS: '*' } });
     log(`serverless-offline ready at ${server.baseUrl}`);
     try {
+      await checkServedOnWasm(server.baseUrl, HTTP_MODELS.split(','));
       for (const serveCase of httpCases()) {
         const heavy = serveCase.model === 'text-detector';
         const warmup = heavy ? { count: 20, minMs: 1000, maxMs: 4000 } : { count: 300, minMs: 1000, maxMs: 4000 };
@@ -114,7 +129,7 @@ async function main(): Promise<void> {
   const path = writeBenchResults('serve', results);
 
   for (const m of overhead) {
-    const binary = overhead.find((o) => o.plan.serveCase === m.plan.serveCase && o.plan.encoding === 'binary');
+    const binary = overhead.find((o) => o.plan.serveCase === m.plan.serveCase && o.plan.backend === m.plan.backend && o.plan.encoding === 'binary');
     const finding = overheadFinding(m, binary);
     if (finding) findings.push(finding);
   }
@@ -129,6 +144,7 @@ async function main(): Promise<void> {
   }
   const section = writeServingSection(repoRoot, { date: new Date().toISOString(), loadAtStart, overhead: overheadRows, decode: decodeRows, http: httpRows, findings });
   await api.runtime.registry.dispose();
+  await kernelApi.runtime.registry.dispose();
   log(`wrote ${path} and ${section} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 

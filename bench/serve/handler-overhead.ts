@@ -8,8 +8,13 @@ import { withStdoutDiscarded } from './stdout-sink';
 
 export type RequestEncoding = 'json' | 'binary';
 
+/** What serves the plan's model: onnxruntime-web (HOTPATH_WASM_MODELS=*) or its kernel plan, as deployed. */
+export type OverheadBackend = 'onnxruntime-web' | 'kernel';
+const ROUTE_OF: Record<OverheadBackend, string> = { 'onnxruntime-web': 'local-wasm', kernel: 'local-kernel' };
+
 export interface OverheadPlan {
   readonly serveCase: ServeCase;
+  readonly backend: OverheadBackend;
   readonly encoding: RequestEncoding;
   readonly warmup: WarmupBounds;
   readonly loop: LoopBounds;
@@ -71,6 +76,7 @@ export async function measureHandlerOverhead(api: InProcessApi, plan: OverheadPl
   const event = inferEvent(serveCase, plan.encoding);
   const session = api.runtime.registry.findReady(serveCase.model).state;
   if (!session.ready) throw new Error(`model '${serveCase.model}' is not ready`);
+  if (session.backend.route !== ROUTE_OF[plan.backend]) throw new Error(`${serveCase.label}: served on ${session.backend.route}, but the plan is labelled ${plan.backend} (${ROUTE_OF[plan.backend]})`);
   const stageSamples: Record<string, number[]> = {};
   let recordStages = false;
   const callHandler = async () => {
@@ -97,8 +103,8 @@ export async function measureHandlerOverhead(api: InProcessApi, plan: OverheadPl
 /** DESIGN.md rows for one measurement: p50 and p99 against session.run, plus the added-p50 budget where there is one. */
 export function overheadResults(m: OverheadMeasurement): BenchResult[] {
   const { plan } = m;
-  const name = `handler-overhead/${plan.serveCase.label}/${plan.encoding}`;
-  const anchor = `session.run alone (same model session, same inputs, in-process, 1 wasm thread)`;
+  const name = `handler-overhead/${plan.serveCase.label}/${plan.encoding}${plan.backend === 'kernel' ? '/kernel' : ''}`;
+  const anchor = `session.run alone (same model session, same inputs, in-process, ${plan.backend}, 1 thread)`;
   const note = `n=${m.handler.n}; median of per-pair ratios ${m.pairedRatioP50.toFixed(3)}; handler stages p50 (ms): ${Object.entries(m.stages).map(([k, v]) => `${k} ${v}`).join(', ')}`;
   const rows: BenchResult[] = [
     { ...compareWithAnchor({ case: name, metric: 'p50_ms', value: ms(m.handler.p50, 4), lower_is_better: true }, anchor, ms(m.session.p50, 4), plan.targetRatio), note },

@@ -114,7 +114,7 @@ async function measureOver(
 export function httpResults(m: HttpMeasurement): BenchResult[] {
   const { session } = m;
   const name = `http/${m.serveCase.label}/${m.encoding}`;
-  const anchor = 'session.run alone (same model and inputs, in-process, 1 wasm thread)';
+  const anchor = 'session.run alone (same model and inputs, in-process, onnxruntime-web, 1 thread)';
   const gap50 = m.http.p50 - session.p50;
   const inHandler = (m.stages.total ?? NaN) - (m.stages.infer ?? NaN);
   const note = `n=${m.http.n}; gap p50 ${gap50.toFixed(3)} ms, of which our handler outside session.run ${inHandler.toFixed(3)} ms `
