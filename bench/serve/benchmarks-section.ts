@@ -59,7 +59,8 @@ export function writeServingSection(repoRoot: string, section: ServingSection): 
     '',
     '### Handler overhead (in-process, full middy chain vs session.run on the same inputs)',
     '',
-    'Handler and `session.run` calls alternate in one loop so load from neighbours hits both alike. Targets: p50 ratio ≤ 1.10 for `mlp-medium` at batch 32, added p50 ≤ 0.3 ms for `iris-classifier` at batch 1.',
+    'Every model on onnxruntime-web (HOTPATH_WASM_MODELS=*), and the rows ending `/kernel` on the model\'s kernel plan as deployed; each session\'s route is checked. '
+      + 'Handler and `session.run` calls alternate in one loop so load from neighbours hits both alike. Targets: p50 ratio ≤ 1.10 for `mlp-medium` at batch 32, added p50 ≤ 0.3 ms for `iris-classifier` at batch 1.',
     '',
     table(section.overhead),
     '',
@@ -74,7 +75,7 @@ export function writeServingSection(repoRoot: string, section: ServingSection): 
     'No target: the ratio and the gap show what the emulator, the loopback client and our path add to `session.run`. '
       + '`session.run` alternates with the HTTP calls in the bench process (same model, same inputs), so it runs on caches the server has just used: '
       + 'slower than in the tight loop above for the smallest models. The server loads the default ONNX models and the benchmark MLPs '
-      + '(HOTPATH_MODELS), one WASM thread.',
+      + '(HOTPATH_MODELS), all on onnxruntime-web (HOTPATH_WASM_MODELS=*, checked in each model\'s metadata), one WASM thread.',
     '',
     table(section.http),
     '',
