@@ -1,7 +1,15 @@
 /**
  * Gate policy lab: ungated Silero over `--minutes` of the bench's dialog audio, then gated policies
  * simulated frame by frame (same frames, same segmenter), each compared to the ungated segments.
- * @example npx tsx bench/stream/gate-lab.ts --minutes 5
+ * POLICIES is a comma list of name:preroll:hangover[:marginDb[:flags]]; hangover -1 never skips.
+ * Flags: r resets the state at reopen; x extrapolates the cell state from the preroll's last step;
+ * d from the last run frame's change (SPAN frames averaged); e from an exponential average (ALPHA)
+ * of its change over the quiet frames that ran (the detector's policy); P scales the cell state by
+ * PERTURB_SCALE at frame PERTURB_AT. ZERO_EVERY=N zeroes the state (ZPART h, c or hc) every N frames;
+ * DUMP=k prints the frames around k unmatched segments; REOPEN=k the state error at k reopenings;
+ * DELTA_STATS=1 the cell units' change per noise frame ungated.
+ * @example POLICIES=p16:16:0,e4h8:4:8::e npx tsx bench/stream/gate-lab.ts --minutes 10
+ * @example ZERO_EVERY=300 POLICIES=ungated-reset:0:-1 npx tsx bench/stream/gate-lab.ts --minutes 10
  */
 import { loadServingConfig } from '../../lib/config/serving-config';
 import { createServingRuntime } from '../../lib/serving/serving-runtime';
@@ -42,7 +50,7 @@ async function main() {
   const rt = await createServingRuntime(loadServingConfig(process.env, { models: ['silero-vad'], wasmThreads: 1 }), quiet);
   const step = sileroStep(rt.registry.findReady('silero-vad').state.session, 16000);
   // ungated
-  let state = new Float32Array(256);
+  let state: Float32Array = new Float32Array(256);
   const pu = new Float32Array(n);
   const su: Float32Array[] = [];
   const seg = new SileroSegmenter(16000, F);
@@ -73,7 +81,7 @@ async function main() {
     if (p.hangFrames < 0) p.hangFrames = 1e9;
     const sg = new SileroSegmenter(16000, F);
     const ev: SegmentEvent[] = [];
-    let st = new Float32Array(256), calls = 0, run = 0, hang = 0; let last = st; let delta = new Float32Array(256); const hist: Float32Array[] = []; const rate = new Float32Array(256), ALPHA = Number(process.env.ALPHA ?? 0.1); const SPAN = Number(process.env.SPAN ?? 1), SAT = Number(process.env.SAT ?? 0);
+    let st: Float32Array = new Float32Array(256); let calls = 0, run = 0, hang = 0; let last = st; let delta = new Float32Array(256); const hist: Float32Array[] = []; const rate = new Float32Array(256), ALPHA = Number(process.env.ALPHA ?? 0.1); const SPAN = Number(process.env.SPAN ?? 1), SAT = Number(process.env.SAT ?? 0);
     let maxDp = 0, dpBig = 0, ranCompared = 0; const sd: number[] = [];
     let endedAt = -1; const reopen: string[] = []; const pg = new Float32Array(n).fill(-1); const fl = new Float32Array(n);
     for (let i = 0; i < n; i++) {
