@@ -91,6 +91,25 @@ function compareSegments(reference: [number, number][], other: [number, number][
   return { boundaries: diffs.length, within30, unmatched, p99: diffs[Math.floor(0.99 * (diffs.length - 1))] ?? 0, max: diffs.at(-1) ?? 0 };
 }
 
+/**
+ * Segment match, one to one: an ungated segment is matched when a gated segment not matched yet
+ * starts within `toleranceMs` of its start and ends within `toleranceMs` of its end (both sorted
+ * by start; segments do not overlap, so the scan is greedy and exact). Unmatched on both sides.
+ */
+function matchSegments(reference: [number, number][], other: [number, number][], toleranceMs = 30) {
+  const tol = (toleranceMs * 16000) / 1000;
+  let j = 0;
+  let matched = 0;
+  for (const [s, e] of reference) {
+    while (j < other.length && other[j]![0] < s - tol) j++;
+    if (j < other.length && Math.abs(other[j]![0] - s) <= tol && Math.abs(other[j]![1] - e) <= tol) {
+      matched++;
+      j++;
+    }
+  }
+  return { reference: reference.length, other: other.length, matched, unmatchedReference: reference.length - matched, unmatchedOther: other.length - matched };
+}
+
 /** Time to first event over HTTP: WAV streamed in 20 ms chunks at 4x real time; per start event, read time - write time of its deciding chunk. */
 async function timeToFirstEvent(runtime: ServingRuntime, pcm: Int16Array): Promise<number[]> {
   const server = await startOipServer({ runtime, port: 0, logger: quiet });
@@ -169,6 +188,8 @@ async function main(): Promise<void> {
   const ungatedWeb = ortWeb ? await detectWhole(ortWeb, 'ungated, onnxruntime-web', bytes, false, seconds) : undefined;
   const skipped = 1 - gated.modelCalls / gated.frames;
   const agreement = compareSegments(segmentsOf(ungated.events), segmentsOf(gated.events));
+  const match = matchSegments(segmentsOf(ungated.events), segmentsOf(gated.events));
+  console.error(`segment match (start and end within 30 ms, one to one): ${match.matched}/${match.reference} ungated segments; unmatched: ${match.unmatchedReference} ungated, ${match.unmatchedOther} of ${match.other} gated`);
   console.error(`gate: ${(100 * skipped).toFixed(1)} % of frames skipped; ${agreement.within30}/${agreement.boundaries} boundaries within 30 ms of ungated, ${agreement.unmatched} ungated segments unmatched; ${segmentsOf(gated.events).length} gated segments vs ${segmentsOf(ungated.events).length}`);
 
   const ttfeAudio = audio.pcm.subarray(0, Math.min(audio.pcm.length, TTFE_SECONDS * 16000));
@@ -191,6 +212,9 @@ async function main(): Promise<void> {
     { case: `stream/rtf-ungated-native-${MINUTES}min`, metric: 'rtf', value: round(ungatedNative.rtf), lower_is_better: true },
     { case: 'stream/gate-skipped-model-calls', metric: 'fraction', value: round(skipped), lower_is_better: false, target_ratio: 0.5, met: skipped >= 0.5,
       note: `${gated.modelCalls} of ${gated.frames} frames ran the model (preroll included); ${(100 * audio.speechFraction).toFixed(1)} % of the audio inside utterances` },
+    { case: 'stream/gated-segments-matching-ungated-within-30ms', metric: 'fraction', value: round(match.reference ? match.matched / match.reference : 0), lower_is_better: false,
+      target_ratio: 1, met: match.unmatchedReference === 0 && match.unmatchedOther === 0,
+      note: `${match.matched} of ${match.reference} ungated segments have a gated one (one to one) starting and ending within 30 ms; unmatched: ${match.unmatchedReference} ungated, ${match.unmatchedOther} of ${match.other} gated` },
     { case: 'stream/gated-boundaries-within-30ms-of-ungated', metric: 'fraction', value: round(agreement.boundaries ? agreement.within30 / agreement.boundaries : 0), lower_is_better: false,
       target_ratio: 1, met: agreement.within30 === agreement.boundaries && agreement.unmatched === 0 && segmentsOf(gated.events).length === segmentsOf(ungated.events).length,
       note: `${agreement.within30}/${agreement.boundaries} boundaries of the ${segmentsOf(ungated.events).length} ungated segments (the gated run found ${segmentsOf(gated.events).length}: `
