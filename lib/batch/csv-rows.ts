@@ -5,7 +5,7 @@ import type { BatchModelInput } from './batch-model-input';
 import { openSourceRange, readSourceBytes, type InputSource } from './input-source';
 import { lineRowBoundaries, ownedLineBytes } from './line-ranges';
 import { RowBatcher, type RowBatch } from './row-batch';
-import { parseFeature } from './feature-values';
+import { parseFeature, shortDecimal } from './feature-values';
 
 /** A record with quoted fields longer than this is parsed as it stands (an unclosed quote fails it) rather than buffered on. */
 const MAX_QUOTED_RECORD_CHARS = 1 << 20;
@@ -129,6 +129,44 @@ export async function* readCsvRows(
     }
     batcher.commit(rowNumber, idIndex >= 0 ? record[idIndex] : undefined);
   };
+  /** Per column: the feature slot it fills, or -1 for the id column. */
+  let slots: Int32Array | undefined;
+  /**
+   * A quote-free line's row read in place (no cell strings): every feature cell of the fast
+   * decimal form is stored as parseFeature would; a line with another cell, or another column
+   * count, goes through addRow whole (the same values, or the same failure).
+   */
+  const addLineRow = (text: string, from: number, end: number, rowNumber: number) => {
+    const { idIndex, featureIndexes, columnCount } = columns!;
+    if (!slots) {
+      slots = new Int32Array(columnCount).fill(-1);
+      featureIndexes.forEach((column, f) => (slots![column] = f));
+    }
+    const values = batcher.valuesArray;
+    const offset = batcher.nextOffset;
+    let id: string | undefined;
+    let start = from;
+    for (let column = 0; column < columnCount; column++) {
+      let comma = text.indexOf(',', start);
+      if (comma < 0 || comma > end) comma = end;
+      if ((comma === end) !== (column === columnCount - 1)) {
+        addRow(text.slice(from, end).split(','), rowNumber);
+        return;
+      }
+      if (column === idIndex) {
+        id = text.slice(start, comma);
+      } else {
+        const value = shortDecimal(text, start, comma);
+        if (value !== value) {
+          addRow(text.slice(from, end).split(','), rowNumber);
+          return;
+        }
+        values[offset + slots[column]!] = value;
+      }
+      start = comma + 1;
+    }
+    batcher.commit(rowNumber, id);
+  };
   const parser = parse({
     bom: !ranged,
     skip_empty_lines: true,
@@ -190,7 +228,7 @@ export async function* readCsvRows(
     let end = newline;
     if (end > from && text.charCodeAt(end - 1) === 0x0d) end--;
     if (end === from || failure) return;
-    addRow(text.slice(from, end).split(','), row++);
+    addLineRow(text, from, end, row++);
   };
   let carry: Buffer | undefined;
   for await (const chunk of bytes) {

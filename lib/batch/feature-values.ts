@@ -14,30 +14,37 @@ const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
  * through the regular expression and `Number()`.
  */
 export function parseFeature(cell: string): number | undefined {
-  const length = cell.length;
-  if (length > 0 && length <= 17) {
-    let i = cell.charCodeAt(0) === 0x2d ? 1 : 0;
-    const negative = i === 1;
-    let mantissa = 0;
-    let digits = 0;
-    let point = -1;
-    for (; i < length; i++) {
-      const c = cell.charCodeAt(i);
-      if (c >= 0x30 && c <= 0x39) {
-        mantissa = mantissa * 10 + (c - 0x30);
-        digits++;
-      } else if (c === 0x2e && point < 0) {
-        point = i;
-      } else {
-        break;
-      }
-    }
-    if (i === length && digits > 0 && digits <= 15) {
-      const value = point < 0 ? mantissa : mantissa / POW10[length - 1 - point]!;
-      return negative ? -value : value;
-    }
-  }
+  const fast = shortDecimal(cell, 0, cell.length);
+  if (fast === fast) return fast;
   if (!DECIMAL.test(cell)) return undefined;
   const value = Number(cell);
   return Number.isFinite(value) && Math.abs(value) <= 3.4028234663852886e38 ? value : undefined;
+}
+
+/**
+ * `text[start, end)` read by parseFeature's fast path (at most 15 digits, an optional leading
+ * '-' and one optional point), or NaN where it is not of that form (then parseFeature's regular
+ * path decides; NaN never comes out of the fast path otherwise).
+ */
+export function shortDecimal(text: string, start: number, end: number): number {
+  if (end <= start || end - start > 17) return Number.NaN;
+  let i = text.charCodeAt(start) === 0x2d ? start + 1 : start;
+  const negative = i > start;
+  let mantissa = 0;
+  let digits = 0;
+  let point = -1;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      mantissa = mantissa * 10 + (c - 0x30);
+      digits++;
+    } else if (c === 0x2e && point < 0) {
+      point = i;
+    } else {
+      return Number.NaN;
+    }
+  }
+  if (digits === 0 || digits > 15) return Number.NaN;
+  const value = point < 0 ? mantissa : mantissa / POW10[end - 1 - point]!;
+  return negative ? -value : value;
 }
