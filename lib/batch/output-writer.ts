@@ -14,7 +14,7 @@ export class OutputWriter {
   }
 
   /** Writes `text`; resolves once the stream can take more. */
-  async write(text: string): Promise<void> {
+  async write(text: string | Uint8Array): Promise<void> {
     if (text.length === 0) return;
     const started = performance.now();
     if (!this.writer.stream.write(text)) {

@@ -14,7 +14,14 @@ import { readNpyRows } from './npy-rows';
 import type { ByteRange, ObjectHead, ObjectStorage } from './object-storage';
 import { OutputWriter } from './output-writer';
 import { newStageDurations, type RowBatch, type RowFailure, type StageDurations } from './row-batch';
+import { sharedScoreLineEncoding, type ScoreLineEncoding } from './score-line-worker';
 import { encodeFailureLines, encodeScoreLines } from './score-lines';
+
+/**
+ * Batches whose score lines may be in the encoder at once (ahead of the write, in row order): the
+ * pipeline's thread parses and infers on while they are encoded; memory stays bounded.
+ */
+const ENCODES_IN_FLIGHT = 8;
 
 /** One object (or one shard of it) to score. */
 export interface ScoreObjectRequest {
@@ -160,6 +167,14 @@ export async function scoreObject(dependencies: ScoreObjectDependencies, request
     const bytesTotal = request.range ? Math.max(0, Math.min(head.size, request.range.end) - request.range.start) : head.size;
     const batches = readRows(source, format, input, batchSize, request.idColumn);
     let firstFailure: RowFailure | undefined;
+    const encoding = sharedScoreLineEncoding();
+    // Each batch's lines (encoding) and row errors, written in row order as the lines come back.
+    const queued: Array<{ lines: Promise<string | Uint8Array> | string; errors: string }> = [];
+    const writeOldest = async () => {
+      const { lines, errors } = queued.shift()!;
+      const text = await lines;
+      await Promise.all([scores.write(text), rowErrors.write(errors)]);
+    };
     // One batch read ahead: the reader parses the next batch while this one is in inference or being written.
     let next = batches.next();
     for (;;) {
@@ -169,14 +184,17 @@ export async function scoreObject(dependencies: ScoreObjectDependencies, request
       next.catch(() => undefined); // rethrown at the next await; only unhandled-rejection noise is silenced
       const batch = result.value;
       const failures: RowFailure[] = [...batch.failures];
-      const scored = batch.rows.length === 0 ? '' : await scoreBatch(core, request, model, input, batch, timed, durations, routes, failures);
+      const scored = batch.rows.length === 0 ? { lines: '' } : await scoreBatch(core, encoding, request, model, input, batch, timed, durations, routes, failures);
       counts.scored += batch.rows.length - (failures.length - batch.failures.length);
       counts.failed += failures.length;
       firstFailure ??= failures.sort((a, b) => a.row - b.row)[0];
-      await timed('write', () => Promise.all([scores.write(scored), rowErrors.write(encodeFailureLines(failures.sort((a, b) => a.row - b.row)))]));
+      if (typeof scored.lines !== 'string') scored.lines.catch(() => undefined); // awaited in writeOldest; a failure there fails the run
+      queued.push({ lines: scored.lines, errors: encodeFailureLines(failures.sort((a, b) => a.row - b.row)) });
+      while (queued.length > ENCODES_IN_FLIGHT) await timed('write', writeOldest);
       request.onProgress?.({ bytesRead: progress.bytesRead, bytesTotal, rowsScored: counts.scored, rowsFailed: counts.failed });
       if (request.signal?.aborted) throw new HotpathError('the run was cancelled', { status: 499, expose: true });
     }
+    while (queued.length > 0) await timed('write', writeOldest);
     if (counts.scored + counts.failed === 0) {
       const what = request.range ? `no rows start in bytes [${request.range.start}, ${request.range.end})` : 'the file has no rows';
       if (!request.range) throw new BatchInputError(`object '${request.key}' is empty: ${what}`);
@@ -215,13 +233,13 @@ export function readRows(source: InputSource, format: InputFormat, input: BatchM
 }
 
 /**
- * Infers one batch and answers its score lines. A batch the model refuses (a 400: the input's
+ * Infers one batch and answers its score lines (being encoded, or encoded here). A batch the model refuses (a 400: the input's
  * fault) is tried row by row, so only the rows it refuses fail; other errors fail the run.
  */
 async function scoreBatch(
-  core: InferenceCore, request: ScoreObjectRequest, model: ManifestModel, input: BatchModelInput, batch: RowBatch,
+  core: InferenceCore, encoding: ScoreLineEncoding, request: ScoreObjectRequest, model: ManifestModel, input: BatchModelInput, batch: RowBatch,
   timed: <T>(stage: 'infer', step: () => Promise<T>) => Promise<T>, durations: StageDurations, routes: Set<string>, failures: RowFailure[],
-): Promise<string> {
+): Promise<{ lines: Promise<string | Uint8Array> | string }> {
   const run = (rows: readonly number[], values: Float32Array) => timed('infer', () => infer(core, {
     model: model.name, version: model.version, deadline: request.deadline, signal: request.signal,
     inputs: [{ name: input.name, datatype: 'FP32', shape: [rows.length, ...batch.rowShape], data: values }],
@@ -230,14 +248,14 @@ async function scoreBatch(
     const answer = await run(batch.rows, batch.values);
     routes.add(answer.route);
     const started = performance.now();
-    const text = encodeScoreLines(batch.rows, batch.ids, answer.outputs);
+    const lines = encoding.encode(batch.rows, batch.ids, answer.outputs);
     durations.write += performance.now() - started;
-    return text;
+    return { lines };
   } catch (error) {
     if (!(error instanceof HotpathError && error.status === 400) || batch.rows.length === 1) {
       if (error instanceof HotpathError && error.status === 400) {
         failures.push({ row: batch.rows[0]!, reason: error.message });
-        return '';
+        return { lines: '' };
       }
       throw error;
     }
@@ -255,7 +273,7 @@ async function scoreBatch(
       failures.push({ row, reason: error.message });
     }
   }
-  return text;
+  return { lines: text };
 }
 
 async function writeManifest(storage: ObjectStorage, keys: BatchOutputKeys, manifest: BatchManifest): Promise<ScoreObjectResult> {

@@ -5,6 +5,7 @@ import { parseFeature } from '../../../lib/batch/feature-values';
 import { detectInputFormat } from '../../../lib/batch/input-format';
 import { lineRowBoundaries, ownedLineBytes } from '../../../lib/batch/line-ranges';
 import { newStageDurations } from '../../../lib/batch/row-batch';
+import { workerScoreLineEncoding } from '../../../lib/batch/score-line-worker';
 import { encodeFailureLines, encodeScoreLines } from '../../../lib/batch/score-lines';
 
 describe('detectInputFormat', () => {
@@ -93,5 +94,23 @@ describe('batchOutputKeys', () => {
     expect(batchOutputKeys('scored/', { key: 'in/a.csv', etag: 'abc' }).scores).toBe('scored/in/a.csv/etag-abc/scores.jsonl');
     expect(batchOutputKeys('scored', { key: 'in/a.csv', etag: 'abc', versionId: 'v/1' }).manifest).toBe('scored/in/a.csv/version-v_1/manifest.json');
     expect(batchOutputKeys('', { key: 'a.csv', etag: 'e' }, { start: 5, end: 1000 }).folder).toBe('a.csv/etag-e/parts/000000000000005-000000000001000/');
+  });
+});
+
+describe('score lines on the encoding worker', () => {
+  it('answers the bytes the thread writes, for every datatype and rank, in the order asked', async () => {
+    const encoding = workerScoreLineEncoding();
+    const outputs = [
+      { name: 'p', datatype: 'FP32' as const, shape: [3, 2], data: Float32Array.from([0.1, Number.NaN, 1e-8, Number.POSITIVE_INFINITY, 0.3333, -0]) },
+      { name: 'label', datatype: 'INT64' as const, shape: [3], data: BigInt64Array.from([2n, 5000n, -1n]) },
+      { name: 'ok', datatype: 'BOOL' as const, shape: [3], data: Uint8Array.from([1, 0, 1]) },
+      { name: 'map', datatype: 'FP64' as const, shape: [3, 1, 2], data: Float64Array.from([1, 2, 3, 4, 5, 6]) },
+      { name: 'text', datatype: 'BYTES' as const, shape: [3], data: [Buffer.from('a"é'), Buffer.from(''), Buffer.from('x\n')] },
+    ];
+    const answers = await Promise.all([0, 1, 2].map((k) => encoding.encode([k, k + 1, k + 2], ['a"b', undefined, 'é'], outputs)));
+    answers.forEach((answer, k) => {
+      expect(typeof answer).not.toBe('string'); // built on the worker, not the thread's fallback
+      expect(Buffer.from(answer as Uint8Array).toString('utf8')).toBe(encodeScoreLines([k, k + 1, k + 2], ['a"b', undefined, 'é'], outputs));
+    });
   });
 });
