@@ -21,19 +21,14 @@ import { loadBatchCloudConfig, loadServingConfig } from '../lib/config/serving-c
 import { FilesystemObjectStorage } from '../lib/batch/filesystem-object-storage';
 import type { ObjectStorage } from '../lib/batch/object-storage';
 import { S3ObjectStorage } from '../lib/batch/s3-object-storage';
-import { scoreObject } from '../lib/batch/score-object';
+import { scoreObject, type ScoreObjectRequest } from '../lib/batch/score-object';
 import type { ShardJob } from '../lib/batch/shard-job';
 import { createServingRuntime } from '../lib/serving/serving-runtime';
 import { createLogger } from '../lib/telemetry/powertools-telemetry';
 
-interface BatchJobRequest {
+/** One whole object (no shard range) and the storage it is read from and written to. */
+interface BatchJobRequest extends Pick<ScoreObjectRequest, 'key' | 'model' | 'version' | 'outputPrefix' | 'etag' | 'versionId'> {
   readonly storage: ObjectStorage;
-  readonly key: string;
-  readonly model: string;
-  readonly version?: string;
-  readonly outputPrefix: string;
-  readonly etag?: string;
-  readonly versionId?: string;
 }
 
 function readJob(argv: readonly string[], env: NodeJS.ProcessEnv): BatchJobRequest {
