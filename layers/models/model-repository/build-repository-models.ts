@@ -6,6 +6,7 @@ import { WasmBackend } from '../../../lib/backends/wasm-backend';
 import { parseModelManifest } from '../../../lib/models/model-manifest';
 import type { ManifestModel, ModelManifest } from '../../../lib/models/model-manifest-types';
 import { writeIfChanged } from '../build-models-layer';
+import { attachKernelPlans } from '../kernel-plans';
 import type { OnnxSignature } from '../onnx-signature-reader';
 import { completeModelConfig } from './complete-model-config';
 import { ModelRepositoryError } from './model-repository-error';
@@ -118,8 +119,11 @@ export async function buildRepositoryModels(options: BuildRepositoryModelsOption
   }
   if (backend && !options.backend) await backend.dispose();
 
-  removeUnlisted(modelsDir, entries, log);
-  const manifest = parseModelManifest({ schemaVersion: 1, models: entries } satisfies ModelManifest, join(modelsDir, 'manifest.json'));
+  // As the built-in layer build does: each ONNX model's feed-forward kernel plan where the executor
+  // takes the graph with parity against onnxruntime-node, else `kernelRefused` says why.
+  const planned = await attachKernelPlans(entries, { modelsDir, cacheFile: `${options.cacheFile}.kernel-plans.json`, log });
+  removeUnlisted(modelsDir, planned, log);
+  const manifest = parseModelManifest({ schemaVersion: 1, models: planned } satisfies ModelManifest, join(modelsDir, 'manifest.json'));
   writeIfChanged(join(modelsDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   mkdirSync(dirname(options.cacheFile), { recursive: true });
   writeIfChanged(options.cacheFile, `${JSON.stringify(nextCache, null, 2)}\n`);
@@ -224,7 +228,7 @@ function placeFile(source: string, target: string, read: VersionRead): { size: n
 
 /** Removes from the models dir every file and folder the manifest does not list (older builds, models removed from the repository). */
 function removeUnlisted(modelsDir: string, entries: readonly ManifestModel[], log: (line: string) => void): void {
-  const kept = new Set(['manifest.json', ...entries.map((e) => e.file)]);
+  const kept = new Set(['manifest.json', ...entries.flatMap((e) => (e.kernel ? [e.file, e.kernel.file] : [e.file]))]);
   const visit = (dir: string, prefix: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const relative = `${prefix}${entry.name}`;

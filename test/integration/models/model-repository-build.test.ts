@@ -149,6 +149,14 @@ describe('buildRepositoryModels on onnxruntime-web', () => {
     expect(JSON.parse(readFileSync(join(modelsDir, 'manifest.json'), 'utf8'))).toEqual(first.manifest);
   });
 
+  it('gives a feed-forward graph its kernel plan, proven against onnxruntime-node, as the built-in layer build does', () => {
+    const classifier = first.manifest.models.find((m) => m.name === 'classifier')!;
+
+    expect(classifier.kernel).toMatchObject({ executor: 'feed-forward', file: 'classifier/2/model.feed-forward.bin' });
+    expect(classifier.kernel!.reason).toMatch(/parity|argmax/);
+    expect(readFileSync(join(modelsDir, classifier.kernel!.file)).byteLength).toBe(classifier.kernel!.bytes);
+  });
+
   it('writes sha256, size and signature from the file, and config fields as the manifest holds them', () => {
     const byName = new Map(first.manifest.models.map((m) => [`${m.name}@${m.version}`, m]));
     const classifier = byName.get('classifier@2')!;
