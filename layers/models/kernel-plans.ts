@@ -60,8 +60,7 @@ export async function attachKernelPlans(entries: readonly ManifestModel[], optio
   const { modelsDir, cacheFile, log = () => {} } = options;
   const cache = readCache(cacheFile);
   const next: Record<string, CachedPlan> = {};
-  const exclusionsFile = options.exclusionsFile ?? EXCLUSIONS_FILE;
-  const exclusions = existsSync(exclusionsFile) ? (JSON.parse(readFileSync(exclusionsFile, 'utf8')) as Record<string, string>) : {};
+  const exclusions = readKernelPlanExclusions(options.exclusionsFile);
   const sources = sourcesHash();
   const out: ManifestModel[] = [];
   let ort: Ort | undefined;
@@ -101,17 +100,9 @@ async function planFor(
   if (parity.failure) return { fingerprint, refused: `the ${EXECUTOR} executor takes the graph but parity fails: ${parity.failure}` };
   if (exclusion) return { fingerprint, refused: `${exclusion} (the ${EXECUTOR} plan passed parity: ${parity.summary})` };
   const encoded = encodeFeedForwardPlan(compiled.plan);
-  writeUnlessSame(planPath, encoded);
   return {
     fingerprint,
-    mtimeMs: statSync(planPath).mtimeMs,
-    kernel: {
-      executor: EXECUTOR,
-      file: planFile,
-      sha256: createHash('sha256').update(encoded).digest('hex'),
-      bytes: encoded.byteLength,
-      reason: `${EXECUTOR} executor takes every node (${compiled.plan.header.steps.length} steps); ${parity.summary}`,
-    },
+    ...writeKernelPlan(planPath, planFile, EXECUTOR, encoded, `${EXECUTOR} executor takes every node (${compiled.plan.header.steps.length} steps); ${parity.summary}`),
   };
 }
 
@@ -201,7 +192,21 @@ function sourcesHash(): string {
 }
 
 /** Writes then renames (no reader sees half a file); a file with the same bytes keeps its mtime. */
-function writeUnlessSame(path: string, bytes: Uint8Array): void {
+/** Models kept on onnxruntime-web although their kernel plan passes parity, with the reason (layers/models/kernel-plan-exclusions.json). */
+export function readKernelPlanExclusions(file: string = EXCLUSIONS_FILE): Record<string, string> {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+}
+
+/** Writes a kernel plan's bytes at `planPath` (unless already the same) and returns its manifest reference and the file's mtime. */
+export function writeKernelPlan(planPath: string, planFile: string, executor: string, encoded: Uint8Array, reason: string): { mtimeMs: number; kernel: KernelPlanReference } {
+  writeUnlessSame(planPath, encoded);
+  return {
+    mtimeMs: statSync(planPath).mtimeMs,
+    kernel: { executor, file: planFile, sha256: createHash('sha256').update(encoded).digest('hex'), bytes: encoded.byteLength, reason },
+  };
+}
+
+export function writeUnlessSame(path: string, bytes: Uint8Array): void {
   if (existsSync(path) && Buffer.from(bytes).equals(readFileSync(path))) return;
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, bytes);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { KernelPlanReference, ManifestModel } from '../../../lib/models/model-manifest-types';
 import { SILERO_VAD_EXECUTOR } from '../../../lib/backends/kernel-models/silero-vad-model';
@@ -11,6 +11,7 @@ import { REPO_ROOT } from '../../layer-paths';
 import type { ModelArtifactSpec } from '../model-artifact-spec';
 import { readPinnedFile } from './pinned-file-artifact';
 import { extractSileroWeights } from './silero-kernel-weights';
+import { readKernelPlanExclusions, writeKernelPlan, writeUnlessSame } from '../kernel-plans';
 
 /** The served model the kernel artifact belongs to. */
 export const SILERO_VAD_MODEL = 'silero-vad';
@@ -48,7 +49,6 @@ const SOURCES = [
 ];
 
 /** Models kept on onnxruntime-web although their kernel passes parity, with the benchmark finding (shared with layers/models/kernel-plans.ts). */
-const EXCLUSIONS_FILE = join(REPO_ROOT, 'layers/models/kernel-plan-exclusions.json');
 
 interface CachedSileroPlan {
   readonly fingerprint: string;
@@ -84,7 +84,7 @@ export async function attachSileroKernelPlan(entries: readonly ManifestModel[], 
   if (!entry || !pinned) return [...entries];
   const planFile = `${dirname(entry.file)}/model.${SILERO_VAD_EXECUTOR}.bin`;
   const planPath = join(modelsDir, planFile);
-  const exclusions = existsSync(EXCLUSIONS_FILE) ? (JSON.parse(readFileSync(EXCLUSIONS_FILE, 'utf8')) as Record<string, string>) : {};
+  const exclusions = readKernelPlanExclusions();
   const fingerprint = createHash('sha256').update(JSON.stringify({ source: options.sourceSha256, sources: sourcesHash() })).digest('hex');
   let cached = readCache(options.cacheFile);
   const current = cached?.fingerprint === fingerprint && existsSync(planPath) && statSync(planPath).mtimeMs === cached.mtimeMs;
@@ -93,17 +93,9 @@ export async function attachSileroKernelPlan(entries: readonly ManifestModel[], 
     const source = readPinnedFile(options.sourceFile, options.sourceSha256).bytes;
     const encoded = encodeSileroWeights(extractSileroWeights(source));
     const summary = await checkParity(source, encoded);
-    writeUnlessSame(planPath, encoded);
     cached = {
       fingerprint,
-      mtimeMs: statSync(planPath).mtimeMs,
-      kernel: {
-        executor: SILERO_VAD_EXECUTOR,
-        file: planFile,
-        sha256: createHash('sha256').update(encoded).digest('hex'),
-        bytes: encoded.byteLength,
-        reason: `${SILERO_VAD_EXECUTOR} kernels: weights extracted from the pinned silero_vad_v5.onnx; ${summary}`,
-      },
+      ...writeKernelPlan(planPath, planFile, SILERO_VAD_EXECUTOR, encoded, `${SILERO_VAD_EXECUTOR} kernels: weights extracted from the pinned silero_vad_v5.onnx; ${summary}`),
     };
     mkdirSync(dirname(options.cacheFile), { recursive: true });
     writeUnlessSame(options.cacheFile, new TextEncoder().encode(`${JSON.stringify(cached, null, 2)}\n`));
@@ -192,9 +184,3 @@ function readCache(cacheFile: string): CachedSileroPlan | undefined {
   }
 }
 
-function writeUnlessSame(path: string, bytes: Uint8Array): void {
-  if (existsSync(path) && Buffer.from(bytes).equals(readFileSync(path))) return;
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, bytes);
-  renameSync(temporary, path);
-}
